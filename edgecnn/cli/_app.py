@@ -1,0 +1,69 @@
+"""The Typer application object and the command class every edgecnn command uses.
+
+Command modules register themselves with ``@app.command(...)`` (or add a sub-app) and keep heavy imports
+(TensorFlow, OpenCV, LiteRT) inside the command body so that ``edgecnn --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from edgecnn.errors import EdgeCNNError
+
+
+def report_error(message: str) -> None:
+    """Prints one ``error: ...`` line on stderr."""
+    typer.echo(f"error: {message}", err=True)
+
+
+def _invoke_reporting_errors(invoke, ctx: typer.Context):
+    try:
+        return invoke(ctx)
+    except EdgeCNNError as exc:
+        report_error(str(exc))
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+class EdgeCommand(TyperCommand):
+    """A command that reports :class:`EdgeCNNError` as one line on stderr and exits with code 2."""
+
+    def invoke(self, ctx: typer.Context):
+        return _invoke_reporting_errors(super().invoke, ctx)
+
+
+class EdgeGroup(TyperGroup):
+    """A command group whose own callback and subcommands report errors like :class:`EdgeCommand`."""
+
+    def invoke(self, ctx: typer.Context):
+        return _invoke_reporting_errors(super().invoke, ctx)
+
+
+def make_app(**kwargs) -> typer.Typer:
+    """A Typer app (or sub-app) with edgecnn's defaults."""
+    kwargs.setdefault("no_args_is_help", True)
+    kwargs.setdefault("add_completion", False)
+    kwargs.setdefault("pretty_exceptions_enable", False)
+    kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
+    return typer.Typer(cls=EdgeGroup, **kwargs)
+
+
+app = make_app(help="Train, quantize and run CNN image classifiers on edge devices.")
+
+
+def command(*args, **kwargs):
+    """``app.command`` with :class:`EdgeCommand` as the command class."""
+    kwargs.setdefault("cls", EdgeCommand)
+    return app.command(*args, **kwargs)
+
+
+def echo_json(obj: object) -> None:
+    """Prints one JSON document on stdout (for ``--json``)."""
+    import json
+
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")

@@ -1,0 +1,1 @@
+"""`edgecnn bench` (placeholder: filled in by its issue)."""

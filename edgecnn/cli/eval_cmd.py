@@ -1,0 +1,1 @@
+"""`edgecnn eval` (placeholder: filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""`edgecnn export` (placeholder: filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""`edgecnn info` (placeholder: filled in by its issue)."""

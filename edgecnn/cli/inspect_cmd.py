@@ -1,0 +1,1 @@
+"""`edgecnn inspect` (placeholder: filled in by its issue)."""

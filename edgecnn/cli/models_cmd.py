@@ -1,0 +1,1 @@
+"""`edgecnn models` (placeholder: filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""`edgecnn run` (placeholder: filled in by its issue)."""

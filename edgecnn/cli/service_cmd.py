@@ -1,0 +1,1 @@
+"""`edgecnn service` (placeholder: filled in by its issue)."""

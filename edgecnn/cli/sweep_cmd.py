@@ -1,0 +1,1 @@
+"""`edgecnn sweep` (placeholder: filled in by its issue)."""

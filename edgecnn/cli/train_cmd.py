@@ -1,0 +1,1 @@
+"""`edgecnn train` (placeholder: filled in by its issue)."""
