@@ -1,1 +1,64 @@
-"""`edgecnn info` (placeholder: filled in by its issue)."""
+"""``edgecnn info ARCH``: parameters, MACs and estimated file sizes of a zoo model at given settings."""
+
+from __future__ import annotations
+
+import typer
+
+from edgecnn.cli._app import command, echo_json
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def format_info(summary: dict) -> str:
+    """Plain-text rendering of :func:`edgecnn.zoo.summary.summarize_model` output."""
+    s = summary
+    side = f"{s['height']}x{s['width']}"
+    lines = [
+        f"{s['arch']}  alpha={s['alpha']:g}  size={side}  channels={s['channels']}  classes={s['classes']}  "
+        f"separable={'yes' if s['separable'] else 'no'}",
+        f"params                 {s['params']:,}  (trainable {s['trainable_params']:,}; "
+        f"{s['inference_params']:,} after folding BatchNorm)",
+        f"MACs                   {s['macs']:,}  ({s['macs'] / 1e6:.1f} M)",
+        f"float32 .tflite size   {_mb(s['est_float32_bytes'])}  (estimated)",
+        f"int8 .tflite size      {_mb(s['est_int8_bytes'])}  (estimated)",
+    ]
+    if "layers" in s:
+        rows = [("layer", "type", "output shape", "params", "MACs")] + [
+            (r["name"], r["type"], "x".join(str(d) for d in r["output_shape"]), f"{r['params']:,}", f"{r['macs']:,}")
+            for r in s["layers"]
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines.append("")
+        for row in rows:
+            lines.append("  ".join(
+                cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip())
+    return "\n".join(lines)
+
+
+@command("info")
+def info_command(
+    arch: str = typer.Argument(..., help="Architecture name (see `edgecnn models`)."),
+    alpha: float = typer.Option(1.0, "--alpha", help="Width multiplier (> 0)."),
+    size: str = typer.Option(None, "--size", help="Input side or HEIGHTxWIDTH [default: the architecture's]."),
+    channels: int = typer.Option(3, "--channels", help="1 (grayscale) or 3 (color)."),
+    classes: int = typer.Option(1000, "--classes", help="Number of output classes."),
+    separable: bool = typer.Option(None, "--separable/--no-separable",
+                                   help="Depthwise-separable convs [default: the architecture's]."),
+    layers: bool = typer.Option(False, "--layers", help="Add the per-layer table."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Show a model's parameters, multiply-accumulates (MACs) and estimated .tflite sizes."""
+    from edgecnn.zoo.registry import get_arch_info, validate_build_args
+    from edgecnn.zoo.summary import summarize_model
+
+    # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
+    validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)
+    summary = summarize_model(arch, alpha=alpha, size=size, channels=channels, classes=classes,
+                              separable=separable, include_layers=layers)
+    if json_out:
+        echo_json(summary)
+    else:
+        typer.echo(format_info(summary))
