@@ -1,1 +1,74 @@
-"""`edgecnn bench` (placeholder: filled in by its issue)."""
+"""`edgecnn bench`: interpreter latency per thread count, and the whole per-frame path beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from edgecnn.cli._app import command, echo_json
+
+
+def parse_threads(text: str) -> list[int | None]:
+    """``"1,2,4"`` -> ``[1, 2, 4]``; ``"default"`` means the runtime's default thread count."""
+    from edgecnn.errors import EdgeCNNError
+
+    values: list[int | None] = []
+    for item in text.split(","):
+        item = item.strip()
+        if item == "default":
+            values.append(None)
+        elif item.isdigit() and int(item) > 0:
+            values.append(int(item))
+        else:
+            raise EdgeCNNError(f"--threads expects positive integers separated by commas. Received {text!r}")
+    return values
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"640x480"`` -> ``(640, 480)``."""
+    from edgecnn.errors import EdgeCNNError
+
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise EdgeCNNError(f"--frame expects WIDTHxHEIGHT (such as 640x480). Received {text!r}")
+    return int(width), int(height)
+
+
+@command("bench")
+def bench_command(
+    model: Path = typer.Argument(..., help="The .tflite model.", show_default=False),
+    threads: str = typer.Option("1", "--threads", help="Thread counts to sweep, comma-separated (e.g. 1,2,4)."),
+    runs: int = typer.Option(100, "--runs", help="Timed invokes per thread count."),
+    warmup: int = typer.Option(10, "--warmup", help="Untimed invokes before them."),
+    pipeline: bool = typer.Option(False, "--pipeline", help="Also time a camera-like frame through prepare + invoke "
+                                  "+ postprocess, interleaved with the raw invokes."),
+    frame: str = typer.Option("640x480", "--frame", help="Frame size WIDTHxHEIGHT for --pipeline."),
+    delegate: str | None = typer.Option(None, "--delegate", help="External delegate library, e.g. libedgetpu.so.1."),
+    interpreter: str | None = typer.Option(None, "--interpreter",
+                                           help="Force ai_edge_litert, tflite_runtime or tensorflow."),
+    json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Benchmark a .tflite model like TFLite's benchmark_model.
+
+    Per thread count: init time, first invoke, warm-up, then latency min/mean/median/p90/p99/std and peak resident
+    memory. --pipeline adds the whole per-frame path (frame -> prepared input -> invoke -> top-k) and its ratio to
+    the raw invoke.
+    """
+    from edgecnn.device.bench import benchmark, format_results
+
+    counts = parse_threads(threads)
+    frame_size = parse_size(frame)
+
+    def progress(result) -> None:
+        if not json:
+            s = result.latency
+            typer.echo(f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, "
+                       f"median {s['median_ms']:.2f} ms", err=True)
+
+    results = benchmark(model, threads=counts, runs=runs, warmup=warmup, pipeline=pipeline, frame_size=frame_size,
+                        delegate=delegate, backend=interpreter, on_result=progress)
+    if json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        typer.echo(format_results(results))

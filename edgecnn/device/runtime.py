@@ -38,8 +38,11 @@ def load_interpreter_class(prefer: str | None = None) -> tuple[type, str]:
                 from ai_edge_litert.interpreter import Interpreter
             elif backend == "tflite_runtime":
                 from tflite_runtime.interpreter import Interpreter
-            elif backend == "tensorflow":
-                from tensorflow.lite import Interpreter
+            elif backend == "tensorflow":  # `from tensorflow.lite import ...` finds an empty package in TF 2.21
+                os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+                import tensorflow as tf
+
+                Interpreter = tf.lite.Interpreter
             else:
                 raise EdgeCNNError(f"unknown interpreter backend {backend!r}; choose from {', '.join(BACKENDS)}")
         except (ImportError, AttributeError, ValueError) as exc:  # ValueError: numpy ABI mismatch on import
@@ -58,7 +61,9 @@ def load_delegate(path: str, backend: str, options: dict[str, Any] | None = None
     elif backend == "tflite_runtime":
         from tflite_runtime.interpreter import load_delegate as _load
     else:
-        from tensorflow.lite.experimental import load_delegate as _load
+        import tensorflow as tf
+
+        _load = tf.lite.experimental.load_delegate
     try:
         return _load(path, options or {})
     except (ValueError, OSError, RuntimeError) as exc:
@@ -235,3 +240,57 @@ class Classifier:
                 self._batch_size = 1
             self._batch_interpreter = interpreter
         return self._batch_interpreter, self._batch_size
+
+
+def read_labels(path: str | os.PathLike) -> list[str]:
+    """Class names from a text file, one per line (trailing blank lines ignored), for ``--labels``.
+
+    Raises:
+        EdgeCNNError: If the file is missing or holds no label.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EdgeCNNError(f"labels file not found: {path}")
+    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    while labels and not labels[-1]:
+        labels.pop()
+    if not labels:
+        raise EdgeCNNError(f"labels file is empty: {path}")
+    return labels
+
+
+def override_preprocessing(model_path: str | os.PathLike, *, mean: list[float] | None = None,
+                           std: list[float] | None = None, bgr: bool = False,
+                           resize_mode: str | None = None) -> Preprocessing | None:
+    """The preprocessing a :class:`Classifier` should use when the user overrides parts of it, else None.
+
+    Starts from the embedded spec, or for a plain ``.tflite`` without edgecnn metadata from the input tensor's
+    shape (RGB, stretch). ``mean``/``std`` (0..255 scale, 1 or 3 values) switch to mean-std normalisation
+    (a missing one defaults to 0 or 1); ``bgr`` feeds BGR; ``resize_mode`` is ``stretch`` or ``crop``.
+    """
+    if mean is None and std is None and not bgr and resize_mode is None:
+        return None
+    from dataclasses import replace
+
+    from edgecnn.device.tflite_file import parse_tflite
+
+    model_bytes = read_model_bytes(model_path)
+    metadata = read_metadata_from_bytes(model_bytes)
+    if metadata is not None:
+        spec = metadata.preprocessing
+    else:
+        parsed = parse_tflite(model_bytes)
+        shape = parsed.tensors[parsed.inputs[0]].shape if len(parsed.inputs) == 1 else []
+        if len(shape) != 4 or shape[3] not in (1, 3):
+            raise EdgeCNNError(f"input must be an NHWC image with 1 or 3 channels, got shape {tuple(shape)}")
+        spec = Preprocessing.for_model((int(shape[1]), int(shape[2])), int(shape[3]))
+    if std is not None and any(value <= 0 for value in std):
+        raise EdgeCNNError(f"--std must be > 0. Received std={list(std)}")
+    changes: dict[str, Any] = {}
+    if mean is not None or std is not None:
+        changes.update(normalization="mean-std", mean=tuple(mean or (0.0,)), std=tuple(std or (1.0,)))
+    if bgr:
+        changes["color_order"] = "BGR"
+    if resize_mode is not None:
+        changes["resize_mode"] = resize_mode
+    return replace(spec, **changes)

@@ -1,0 +1,290 @@
+"""``edgecnn run``: the camera loop as a daemon (signals, lifecycle, outputs, health and the final summary).
+
+One run loads one persistent classifier, opens the source, and classifies frames until the source ends,
+``--max-frames`` or ``--duration`` is reached, or SIGTERM/SIGINT arrives; it then flushes every output (JSON
+lines complete, video finalised) and prints a summary. Live sources that drop are reopened with exponential
+backoff while ``/healthz`` reports ``degraded``; the process never exits on a transient source failure.
+
+Device side: numpy, OpenCV and LiteRT only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from edgecnn.device.capture import EndOfStream, frame_stream
+from edgecnn.device.http_server import HttpServer, LiveState, parse_address
+from edgecnn.device.metrics import STAGES, RunStats, current_rss_bytes, prometheus_text
+from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
+from edgecnn.device.pipeline import FramePipeline, Prediction
+from edgecnn.device.run_config import RunOptions
+from edgecnn.device.runtime import Classifier, override_preprocessing, read_labels
+from edgecnn.device.sources import SourceError, open_source
+
+log = logging.getLogger("edgecnn.device")
+
+STALL_AFTER_S = 10.0
+"""A live source that delivered no frame for this long makes ``/healthz`` report degraded."""
+_PROCESS_START = time.time()
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def configure_logging(quiet: bool = False) -> None:
+    """Sends the device side's log (``edgecnn: ...`` lines) to stderr; ``quiet`` keeps warnings only."""
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("edgecnn: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def build_classifier(options: RunOptions) -> Classifier:
+    """The classifier for the run's model, labels, preprocessing overrides, threads, delegate and backend."""
+    labels = read_labels(options.labels) if options.labels else None
+    spec = override_preprocessing(options.model, mean=options.mean, std=options.std, bgr=options.bgr,
+                                  resize_mode=options.resize_mode)
+    return Classifier(options.model, threads=options.threads, delegate=options.delegate, labels=labels,
+                      preprocessing=spec, backend=options.interpreter)
+
+
+def describe_classifier(classifier: Classifier) -> str:
+    """One line: model, architecture, input, classes, interpreter backend and threads."""
+    meta = classifier.metadata
+    arch = f"{meta.arch}, " if meta is not None and meta.arch else ""
+    shape = "x".join(str(d) for d in classifier.input.shape[1:])
+    threads = classifier.threads or "default"
+    return (f"model {classifier.path.name} ({arch}input {shape} {classifier.input.dtype.name}, "
+            f"{classifier.num_classes} classes); interpreter {classifier.backend}, threads {threads}")
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[dict]:
+    """Makes SIGTERM and SIGINT set ``stop`` (a second one forces a KeyboardInterrupt); restores the handlers.
+
+    Yields a dict whose ``"signal"`` key names the signal that arrived. Outside the main thread (where Python
+    cannot install handlers) it only yields.
+    """
+    received: dict[str, str | None] = {"signal": None}
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum, _frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        received["signal"] = signal.Signals(signum).name  # no logging here: the handler may interrupt a log call
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run(options: RunOptions, *, stop: threading.Event | None = None,
+        on_start: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Runs the per-frame loop until the source ends, a limit is reached or ``stop`` is set.
+
+    Args:
+        options: What to run (see :class:`~edgecnn.device.run_config.RunOptions`).
+        stop: Set it (or send SIGTERM/SIGINT) to end the run cleanly.
+        on_start: Called once the source is open with ``{"http_url": ..., "source": ..., "backend": ...}``.
+
+    Returns:
+        The run summary (see :func:`format_summary`).
+
+    Raises:
+        EdgeCNNError: For a bad model, labels, option or output, or a source that cannot be opened.
+    """
+    options.validate()
+    stop = stop or threading.Event()
+    if options.display:
+        check_display()
+    if options.http:
+        parse_address(options.http)
+    classifier = build_classifier(options)
+    source = open_source(options.source)
+    stream = frame_stream(source, realtime=options.realtime, loop=options.loop,
+                          wait_for_source=options.wait_for_source, stop=stop)
+    video = None
+    if options.save_video:
+        live = source.live or options.realtime
+        video = VideoOutput(options.save_video, fps=15.0, realtime=live)  # fps set once the source is open
+    stats = RunStats()
+    stopped_by = "end of source"
+    state = LiveState(health=lambda: _health(stream, stats, classifier),
+                      metrics=lambda: _metrics(stream, stats, classifier, latest[0]))
+    latest: list[Prediction | None] = [None]  # the latest prediction, for /metrics
+
+    with contextlib.ExitStack() as stack:
+        received = stack.enter_context(stop_on_signals(stop))
+        # Everything that can fail on a bad input happens before the first log line, so that a mistake is
+        # reported as exactly one line.
+        server = stack.enter_context(HttpServer(options.http, state)) if options.http else None
+        jsonl = stack.enter_context(JsonlOutput(options.jsonl)) if options.jsonl else None
+        display = stack.enter_context(DisplayOutput()) if options.display else None
+        stack.enter_context(stream)
+        if video is not None:
+            video.fps = float(stream.fps or 15.0)
+            stack.enter_context(video)
+        log.info(describe_classifier(classifier))
+        if server is not None:
+            log.info("serving %s (predictions, stream, healthz, metrics)", server.url)
+        log.info("source %s: %s", stream.status.name, "waiting for it to come up" if options.wait_for_source
+                 else "opened" + (f" ({stream.fps:g} FPS)" if stream.fps else ""))
+        pipeline = FramePipeline(classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth,
+                                 source=stream.status.name)
+        if on_start is not None:
+            on_start({"http_url": server.url if server else None, "source": stream.status.name,
+                      "backend": classifier.backend})
+        stats.restart_clock()
+        deadline = time.monotonic() + options.duration if options.duration else None
+        reconnects = 0
+        frames = 0
+        last = time.perf_counter()
+        while True:
+            if stop.is_set():
+                stopped_by = f"signal {received['signal']}" if received["signal"] else "stop request"
+                log.info("stopping (%s)", stopped_by)
+                break
+            timeout = 0.25
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    stopped_by = "duration"
+                    break
+                timeout = min(timeout, remaining)
+            try:
+                frame = stream.next(timeout)
+            except EndOfStream:
+                break
+            if frame is None:
+                continue
+            try:
+                frame.decode()
+            except SourceError as exc:
+                log.warning("skipping a frame: %s", exc)
+                continue
+            if stream.status.reconnects != reconnects:  # a gap in the stream: forget the smoothing history
+                reconnects = stream.status.reconnects
+                pipeline.reset()
+            prediction = pipeline.process(frame, wait_s=time.perf_counter() - last)
+            stats.record(prediction.timings)
+            latest[0] = prediction
+            record = prediction.to_dict() if jsonl is not None or server is not None else None
+            if jsonl is not None:
+                try:
+                    jsonl.write(record)
+                except BrokenPipeError:  # `edgecnn run ... --jsonl - | head`: stop quietly
+                    if options.jsonl == "-":
+                        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    stopped_by = "closed output"
+                    break
+            if server is not None:
+                state.set_prediction(record)
+            if video is not None or display is not None or state.wants_frames:
+                canvas = draw_overlay(frame.canvas, prediction, stats.live_fps())
+                if video is not None:
+                    video.write(canvas)
+                if display is not None:
+                    display.show(canvas)
+                state.set_frame(canvas)
+            frames += 1
+            if display is not None and display.stop_requested:
+                stopped_by = "window closed"
+                break
+            if options.max_frames and frames >= options.max_frames:
+                stopped_by = "max frames"
+                break
+            last = time.perf_counter()
+        summary = stats.summary()
+    summary.update(
+        model=str(classifier.path), backend=classifier.backend, threads=classifier.threads,
+        source=stream.status.name, stopped_by=stopped_by, dropped=stream.status.dropped,
+        reconnects=stream.status.reconnects, rss_mb=round(current_rss_bytes() / 2**20, 1),
+    )
+    if jsonl is not None:
+        summary["jsonl"] = {"path": options.jsonl, "lines": jsonl.lines}
+    if video is not None:
+        summary["video"] = {"path": options.save_video, "frames": video.frames}
+    return summary
+
+
+def _health(stream, stats: RunStats, classifier: Classifier) -> tuple[bool, dict]:
+    status = stream.status
+    age = time.monotonic() - stats.last_frame_at if stats.last_frame_at is not None else None
+    stalled = status.live and age is not None and age > STALL_AFTER_S
+    if status.state == "ok" and stats.frames and not stalled:
+        verdict = "ok"
+    elif status.state in ("starting", "waiting") or (status.state == "ok" and not stats.frames):
+        verdict = "starting"
+    else:
+        verdict = "degraded"
+    doc = {"status": verdict, "source": status.to_dict(), "frames": stats.frames, "fps": round(stats.live_fps(), 2),
+           "last_frame_age_s": None if age is None else round(age, 3), "stalled": stalled,
+           "model": classifier.path.name, "backend": classifier.backend}
+    return verdict == "ok", doc
+
+
+def _metrics(stream, stats: RunStats, classifier: Classifier, latest: Prediction | None) -> str:
+    status = stream.status
+    healthy, _ = _health(stream, stats, classifier)
+    top_score = latest.top[0].score if latest is not None and latest.top else float("nan")
+    age = time.monotonic() - stats.last_frame_at if stats.last_frame_at is not None else float("nan")
+    info = {"model": classifier.path.name, "backend": classifier.backend, "source": status.name,
+            "arch": (classifier.metadata.arch if classifier.metadata else None) or "unknown"}
+    samples = [
+        ("edgecnn_info", info, 1.0),
+        ("edgecnn_up", {}, 1.0 if healthy else 0.0),
+        ("edgecnn_frames_total", {}, float(stats.frames)),
+        ("edgecnn_frames_dropped_total", {}, float(status.dropped)),
+        ("edgecnn_source_reconnects_total", {}, float(status.reconnects)),
+        ("edgecnn_fps", {}, stats.live_fps()),
+        ("edgecnn_top_score", {}, top_score),
+        ("edgecnn_last_frame_age_seconds", {}, age),
+        *stats.prometheus_samples(),
+        ("process_resident_memory_bytes", {}, float(current_rss_bytes())),
+        ("process_start_time_seconds", {}, _PROCESS_START),
+    ]
+    return prometheus_text(samples)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The human-readable end-of-run summary: frames, FPS and per-stage latency percentiles."""
+    lines = [f"{summary['frames']} frames in {summary['elapsed_s']:.2f} s ({summary['fps']:.1f} FPS), "
+             f"stopped by {summary['stopped_by']}; source {summary['source']}; interpreter {summary['backend']}",
+             f"{'stage (ms)':<12} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}"]
+    for stage in STAGES:
+        s = summary["stages"].get(stage, {})
+        if not s.get("count"):
+            continue
+        lines.append(f"{stage:<12} " + " ".join(f"{s[key]:>8.2f}" for key in
+                                               ("mean_ms", "median_ms", "p90_ms", "p99_ms", "max_ms")))
+    lines.append(f"dropped frames {summary['dropped']}, reconnects {summary['reconnects']}, "
+                 f"resident memory {summary['rss_mb']} MB")
+    for key in ("jsonl", "video"):
+        if key in summary:
+            lines.append(f"{key}: {summary[key]['path']}")
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""Top-k, threshold, EMA smoothing, latency statistics and the Prometheus text format (pure maths, no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgecnn.device.metrics import LatencyWindow, RunStats, describe_latencies, prometheus_text
+from edgecnn.device.postprocess import EmaSmoother, top_k
+from edgecnn.errors import EdgeCNNError
+
+LABELS = ["a", "b", "c", "d", "e"]
+
+
+def test_top_k_orders_by_score_and_breaks_ties_by_index():
+    scores = np.array([0.1, 0.3, 0.05, 0.3, 0.25], np.float32)
+    top = top_k(scores, LABELS, k=3)
+    assert [(t.index, t.label) for t in top] == [(1, "b"), (3, "d"), (4, "e")]
+    assert top[0].score == pytest.approx(0.3)
+
+
+def test_top_k_matches_a_full_sort_on_random_scores():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        scores = rng.random(37).astype(np.float32)
+        labels = [str(i) for i in range(37)]
+        k = int(rng.integers(1, 40))
+        expected = sorted(range(37), key=lambda i: (-scores[i], i))[: min(k, 37)]
+        assert [t.index for t in top_k(scores, labels, k)] == expected
+
+
+def test_threshold_drops_low_scores_and_can_leave_nothing():
+    scores = np.array([0.6, 0.25, 0.1, 0.04, 0.01])
+    assert [t.label for t in top_k(scores, LABELS, k=5, threshold=0.1)] == ["a", "b", "c"]
+    assert top_k(scores, LABELS, k=5, threshold=0.7) == []
+    assert [t.label for t in top_k(scores, LABELS, k=2, threshold=0.0)] == ["a", "b"]
+
+
+def test_top_k_serialises_index_label_score():
+    (best,) = top_k(np.array([0.2, 0.8]), ["cat", "dog"], k=1)
+    assert best.to_dict() == {"index": 1, "label": "dog", "score": pytest.approx(0.8)}
+
+
+def test_ema_follows_the_recurrence():
+    smoother = EmaSmoother(0.25)
+    frames = [np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([0.0, 1.0])]
+    expected = [np.array([1.0, 0.0])]
+    expected.append(0.25 * frames[1] + 0.75 * expected[0])
+    expected.append(0.25 * frames[2] + 0.75 * expected[1])
+    for scores, want in zip(frames, expected, strict=True):
+        np.testing.assert_allclose(smoother(scores), want, rtol=1e-6)
+
+
+def test_ema_returns_arrays_it_never_mutates_and_resets():
+    smoother = EmaSmoother(0.5)
+    first = smoother(np.array([1.0, 0.0]))
+    smoother(np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(first, [1.0, 0.0])
+    smoother.reset()
+    np.testing.assert_array_equal(smoother(np.array([0.0, 1.0])), [0.0, 1.0])
+
+
+def test_ema_alpha_one_is_no_smoothing():
+    smoother = EmaSmoother(1.0)
+    for scores in (np.array([0.9, 0.1]), np.array([0.2, 0.8])):
+        np.testing.assert_array_equal(smoother(scores), scores.astype(np.float32))
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.1, 1.5])
+def test_ema_rejects_alpha_outside_0_1(alpha):
+    with pytest.raises(EdgeCNNError, match="smooth"):
+        EmaSmoother(alpha)
+
+
+def test_describe_latencies_in_milliseconds():
+    stats = describe_latencies([0.001, 0.002, 0.003, 0.004])
+    assert stats["count"] == 4
+    assert stats["min_ms"] == pytest.approx(1.0)
+    assert stats["max_ms"] == pytest.approx(4.0)
+    assert stats["mean_ms"] == pytest.approx(2.5)
+    assert stats["median_ms"] == pytest.approx(2.5)
+    assert stats["std_ms"] == pytest.approx(np.std([1, 2, 3, 4]))
+    assert describe_latencies([]) == {"count": 0}
+
+
+def test_latency_window_is_bounded_but_totals_count_everything():
+    window = LatencyWindow(capacity=10)
+    for i in range(25):
+        window.add(float(i))
+    assert window.count == 25
+    assert window.total == pytest.approx(sum(range(25)))
+    assert sorted(window.recent().tolist()) == [float(i) for i in range(15, 25)]
+
+
+def test_run_stats_summary_and_samples():
+    stats = RunStats(window=8)
+    for _ in range(3):
+        stats.record({"wait": 0.001, "preprocess": 0.002, "invoke": 0.010, "postprocess": 0.001, "total": 0.013})
+    summary = stats.summary()
+    assert summary["frames"] == 3
+    assert summary["stages"]["invoke"]["mean_ms"] == pytest.approx(10.0)
+    names = {(name, labels.get("stage"), labels.get("quantile")) for name, labels, _ in stats.prometheus_samples()}
+    assert ("edgecnn_stage_latency_seconds", "invoke", "0.9") in names
+    assert ("edgecnn_stage_latency_seconds_count", "total", None) in names
+
+
+def test_prometheus_text_format():
+    text = prometheus_text([
+        ("edgecnn_frames_total", {}, 12.0),
+        ("edgecnn_info", {"model": 'we"ird\\name'}, 1.0),
+        ("edgecnn_stage_latency_seconds", {"stage": "invoke", "quantile": "0.5"}, 0.0125),
+        ("edgecnn_stage_latency_seconds_sum", {"stage": "invoke"}, 1.5),
+        ("edgecnn_last_frame_age_seconds", {}, float("nan")),
+    ])
+    lines = text.splitlines()
+    assert "# TYPE edgecnn_frames_total counter" in lines
+    assert "edgecnn_frames_total 12" in lines
+    assert 'edgecnn_info{model="we\\"ird\\\\name"} 1' in lines
+    assert 'edgecnn_stage_latency_seconds{stage="invoke",quantile="0.5"} 0.0125' in lines
+    assert lines.count("# TYPE edgecnn_stage_latency_seconds summary") == 1
+    assert "edgecnn_last_frame_age_seconds NaN" in lines
+    assert text.endswith("\n")
