@@ -26,6 +26,7 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
                                     dir=destination.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the file the mode open() would
     try:
         yield tmp
         os.replace(tmp, destination)
@@ -33,6 +34,12 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(destination: str | os.PathLike, data: bytes) -> None:
