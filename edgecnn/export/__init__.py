@@ -1,1 +1,21 @@
-"""export (training side)."""
+"""Export (training side): Keras model -> quantised, verified ``.tflite`` with embedded edgecnn metadata.
+
+TensorFlow is imported only when a conversion runs, so importing this package (the CLI does, for the scheme
+table) stays light.
+"""
+
+from edgecnn.export.exporter import AccuracyDropError, ExportResult, export, resolve_output
+from edgecnn.export.metadata_writer import embed_metadata
+from edgecnn.export.schemes import DEFAULT_QUANTIZE, SCHEMES, Scheme, resolve
+
+__all__ = [
+    "DEFAULT_QUANTIZE",
+    "SCHEMES",
+    "AccuracyDropError",
+    "ExportResult",
+    "Scheme",
+    "embed_metadata",
+    "export",
+    "resolve",
+    "resolve_output",
+]
