@@ -1,1 +1,176 @@
-"""`edgecnn sweep` (placeholder: filled in by its issue)."""
+"""``edgecnn sweep``: run a size-vs-accuracy sweep; ``edgecnn sweep report`` / ``select`` work on a finished one.
+
+``edgecnn sweep --data ... --out DIR`` runs the sweep (the group's own callback, invoked without a subcommand);
+``edgecnn sweep report DIR`` re-renders its outputs and ``edgecnn sweep select DIR`` ships one of its models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from edgecnn.cli._app import EdgeCommand, app, echo_json, make_app
+from edgecnn.errors import EdgeCNNError
+
+sweep_app = make_app(name="sweep", invoke_without_command=True)
+app.add_typer(sweep_app, name="sweep")
+
+
+@sweep_app.callback()
+def sweep(
+    ctx: typer.Context,
+    data: str = typer.Option(None, "--data", help="Dataset: image folder, IDX files or a name (fashion_mnist)."),
+    arch: str = typer.Option(None, "--arch", help="Comma-separated architectures "
+                             "(default: mobilenet_v1,mobilenet_v2,squeezenet_1_1)."),
+    alpha: str = typer.Option(None, "--alpha", help="Comma-separated width multipliers (default: 0.25,0.5,0.75,1)."),
+    size: str = typer.Option(None, "--size", help="Comma-separated input sizes in pixels (default: 32,64)."),
+    quantize: str = typer.Option(None, "--quantize", help="Comma-separated schemes: float32, float16, dynamic, int8, "
+                                 "int16x8 (default: float32,float16,dynamic,int8)."),
+    epochs: int = typer.Option(None, "--epochs", help="Training epochs per network (default: 3)."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Training batch size (default: 64)."),
+    lr: float = typer.Option(None, "--lr", help="Learning rate (default: the trainer's)."),
+    max_samples: int = typer.Option(None, "--max-samples", help="Train on at most this many images (default: all)."),
+    val_split: float = typer.Option(None, "--val-split", help="Validation fraction (default: the trainer's)."),
+    channels: int = typer.Option(None, "--channels", help="Input channels, 1 or 3 (default: the dataset's)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (default: 0)."),
+    train_opt: list[str] = typer.Option(None, "--train-opt", help="A further trainer argument as KEY=VALUE, "
+                                        "repeatable (e.g. optimizer=sgd, augment=false)."),
+    eval_samples: int = typer.Option(None, "--eval-samples", help="Evaluate on the first N test images "
+                                     "(default: all)."),
+    calib_samples: int = typer.Option(None, "--calib-samples", help="Calibration images for int8/int16x8 "
+                                      "(default: the exporter's)."),
+    threads: int = typer.Option(None, "--threads", help="Interpreter threads for the latency benchmark (default: 1)."),
+    bench_runs: int = typer.Option(None, "--bench-runs", help="Timed runs per model (default: 100)."),
+    bench_warmup: int = typer.Option(None, "--bench-warmup", help="Warm-up runs per model (default: 10)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Sweep folder (trials, results, report, plots)."),
+    resume: bool = typer.Option(None, "--resume", help="Continue the sweep in --out, skipping finished rows."),
+    executor: str = typer.Option(None, "--executor", help="local (sequential) or ray (one Ray task per trial) "
+                                 "(default: local)."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Existing Ray cluster [default: start a local one "
+                                    "on 127.0.0.1]."),
+    ray_cpus: int = typer.Option(None, "--ray-cpus", help="CPUs of the local Ray instance (default: 2)."),
+    min_accuracy: float = typer.Option(None, "--min-accuracy", help="Accuracy floor for --select (fraction, 0.9)."),
+    select: bool = typer.Option(None, "--select", help="After the sweep, copy the best model above --min-accuracy."),
+    select_by: str = typer.Option(None, "--select-by", help="size (smallest file) or latency (fastest) "
+                                  "(default: size)."),
+    select_to: str = typer.Option(None, "--select-to", help="Destination .tflite ({arch} {alpha} {size} {scheme} "
+                                  "are filled in) or folder."),
+    select_scheme: str = typer.Option(None, "--select-scheme", help="Select among these schemes only "
+                                      "(comma-separated, e.g. int8) (default: all)."),
+    config: Path = typer.Option(None, "--config", help="A sweep.toml or sweep.json with any of these settings "
+                                "(options given here override it)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result rows as JSON."),
+) -> None:
+    """Train each (arch, alpha, size) once, export every --quantize scheme, evaluate each .tflite on the test
+    split, benchmark it, and write results.csv/json, report.md (Pareto fronts) and plots into --out.
+
+    Subcommands: `edgecnn sweep report DIR` re-renders a finished sweep; `edgecnn sweep select DIR` ships a model.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from edgecnn.sweep.config import config_from_mapping, normalize_settings, parse_train_options, read_config_file
+    from edgecnn.sweep.runner import run_sweep
+
+    given = {"data": data, "arch": arch, "alpha": alpha, "size": size, "quantize": quantize, "epochs": epochs,
+             "batch_size": batch_size, "lr": lr, "max_samples": max_samples, "val_split": val_split,
+             "channels": channels, "seed": seed, "eval_samples": eval_samples, "calib_samples": calib_samples,
+             "threads": threads, "bench_runs": bench_runs, "bench_warmup": bench_warmup, "out": out,
+             "resume": resume, "executor": executor, "ray_address": ray_address, "ray_cpus": ray_cpus,
+             "min_accuracy": min_accuracy, "select": select, "select_by": select_by, "select_to": select_to,
+             "select_scheme": select_scheme}
+    settings = normalize_settings(read_config_file(config)) if config else {}
+    settings.update(normalize_settings(given))
+    if train_opt:  # merged into the config file's [train_options], option by option
+        settings["train_options"] = {**(settings.get("train_options") or {}), **parse_train_options(train_opt)}
+    sweep_config = config_from_mapping(settings)
+    if settings.get("out") is None:
+        raise EdgeCNNError("a sweep needs --out (the folder for trials, results and the report)")
+    out_dir = Path(settings["out"])
+    selection = _selection(settings)
+    rows = run_sweep(sweep_config, out_dir, resume=bool(settings.get("resume")), progress=progress)
+    chosen = _select(out_dir, selection) if selection else None
+    if as_json:
+        echo_json({"out": str(out_dir), "rows": rows, "selected": chosen})
+        return
+    ok = sum(1 for row in rows if not row.get("error"))
+    typer.echo(f"{ok}/{len(rows)} models ok; report: {out_dir / 'report.md'}")
+    if chosen:
+        typer.echo(f"selected {chosen['model']} (card: {chosen['card']})")
+
+
+def _selection(settings: dict) -> dict | None:
+    """The validated --select settings, or None; checked before the sweep so that a typo fails fast."""
+    from edgecnn.sweep.config import SCHEMES, SELECT_BY, parse_list
+    from edgecnn.sweep.select import check_min_accuracy
+
+    if not settings.get("select"):
+        for name in ("select_by", "select_to", "select_scheme"):
+            if settings.get(name) is not None:
+                raise EdgeCNNError(f"--{name.replace('_', '-')} needs --select")
+        return None
+    if settings.get("min_accuracy") is None:
+        raise EdgeCNNError("--select needs --min-accuracy (a fraction, e.g. 0.9)")
+    by = settings.get("select_by") or "size"
+    if by not in SELECT_BY:
+        raise EdgeCNNError(f"--select-by must be one of {', '.join(SELECT_BY)}. Received {by!r}")
+    if not settings.get("select_to"):
+        raise EdgeCNNError("--select needs --select-to (a .tflite path or a folder)")
+    schemes = None
+    if settings.get("select_scheme"):
+        schemes = parse_list(settings["select_scheme"], str, "select-scheme")
+        unknown = [s for s in schemes if s not in SCHEMES]
+        if unknown:
+            raise EdgeCNNError(f"unknown quantization scheme {unknown[0]!r} in --select-scheme; choose from "
+                               f"{', '.join(SCHEMES)}")
+    return {"min_accuracy": check_min_accuracy(float(settings["min_accuracy"])), "by": by,
+            "select_to": settings["select_to"], "schemes": schemes}
+
+
+def _select(sweep_dir: Path, selection: dict) -> dict:
+    from edgecnn.sweep.select import select_model
+
+    result = select_model(sweep_dir, selection["min_accuracy"], by=selection["by"],
+                          select_to=selection["select_to"], schemes=selection["schemes"])
+    return {"model": str(result["model"]), "labels": str(result["labels"]), "card": str(result["card"]),
+            "row": result["row"]}
+
+
+@sweep_app.command("report", cls=EdgeCommand)
+def report(
+    sweep_dir: Path = typer.Argument(..., help="A sweep folder (with results.json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
+) -> None:
+    """Re-render report.md, results.csv and the plots of a sweep from its results.json."""
+    from edgecnn.sweep.outputs import rerender
+
+    written = rerender(sweep_dir)
+    if as_json:
+        echo_json({name: str(path) for name, path in written.items()})
+        return
+    for path in written.values():
+        typer.echo(str(path))
+
+
+@sweep_app.command("select", cls=EdgeCommand)
+def select_cmd(
+    sweep_dir: Path = typer.Argument(..., help="A finished sweep folder."),
+    min_accuracy: float = typer.Option(..., "--min-accuracy", help="Accuracy floor (fraction of 1, e.g. 0.9)."),
+    select_by: str = typer.Option("size", "--select-by", "--by", help="size (smallest file) or latency (fastest)."),
+    select_to: str = typer.Option(..., "--select-to", "--to", help="Destination .tflite ({arch} {alpha} {size} "
+                                  "{scheme} are filled in) or folder."),
+    select_scheme: str = typer.Option(None, "--select-scheme", "--scheme", help="Select among these schemes only "
+                                      "(comma-separated, e.g. int8) (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the selection as JSON."),
+) -> None:
+    """Copy the smallest (or fastest) model of a sweep above an accuracy floor, with labels and a model card."""
+    chosen = _select(sweep_dir, _selection({"select": True, "min_accuracy": min_accuracy, "select_by": select_by,
+                                            "select_to": select_to, "select_scheme": select_scheme}))
+    if as_json:
+        echo_json(chosen)
+        return
+    row = chosen["row"]
+    typer.echo(f"{chosen['model']}: {row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}, "
+               f"{100 * row['tflite_top1']:.2f}% top-1, {row['file_bytes']:,} bytes")
+    typer.echo(f"model card: {chosen['card']}")

@@ -1,0 +1,90 @@
+"""PNG plots of a sweep: accuracy vs file size and accuracy vs latency, with the Pareto front drawn.
+
+One marker shape per architecture, one colour per quantization scheme. Uses matplotlib's Agg backend (no
+display needed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from edgecnn.fsutil import atomic_path
+from edgecnn.sweep.config import SCHEMES
+from edgecnn.sweep.pareto import FRONTS
+from edgecnn.sweep.report import PLOT_FILES
+from edgecnn.sweep.results import is_ok
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+SCHEME_COLOURS = dict(zip(SCHEMES, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"), strict=True))
+AXIS_LABELS = {"size": "file size (KB, log scale)", "latency": "median latency (ms{threads}, log scale)"}
+
+
+def plot_fronts(rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: Path,
+                threads: int | None = None) -> dict[str, str]:
+    """Writes one PNG per front into ``out``.
+
+    Args:
+        rows: Result rows.
+        fronts: Front name -> indices into ``rows`` (from :func:`~edgecnn.sweep.pareto.mark_pareto`).
+        out: Destination folder.
+        threads: Benchmark threads, for the latency axis label.
+
+    Returns:
+        Front name -> file name of the plots written (a front without any measured row gets no plot).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
+
+    ok = [i for i, row in enumerate(rows) if is_ok(row)]
+    archs = list(dict.fromkeys(rows[i]["arch"] for i in ok))
+    markers = {arch: MARKERS[k % len(MARKERS)] for k, arch in enumerate(archs)}
+    written: dict[str, str] = {}
+    for name, (cost, accuracy) in FRONTS.items():
+        points = [i for i in ok if rows[i].get(cost) is not None]
+        if not points:
+            continue
+        scale = 1 / 1024 if cost == "file_bytes" else 1.0
+        fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+        try:
+            for i in points:
+                row = rows[i]
+                ax.scatter(row[cost] * scale, 100 * row[accuracy], marker=markers[row["arch"]], s=46,
+                           color=SCHEME_COLOURS.get(row["scheme"], "tab:gray"), edgecolors="black",
+                           linewidths=0.5, zorder=3)
+            front = [i for i in fronts.get(name, []) if i in points]
+            if front:
+                xs = [rows[i][cost] * scale for i in front]
+                ys = [100 * rows[i][accuracy] for i in front]
+                ax.step(xs, ys, where="post", color="black", linestyle="--", linewidth=1.0, zorder=2,
+                        label="Pareto front")
+                ax.scatter(xs, ys, s=140, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4)
+            ax.set_xscale("log")
+            plain = FuncFormatter(lambda value, _pos: f"{value:g}")
+            ax.xaxis.set_major_formatter(plain)
+            ax.xaxis.set_minor_formatter(plain)
+            ax.tick_params(axis="x", which="minor", labelsize=7)
+            label = AXIS_LABELS[name].format(threads=f", {threads} thread(s)" if threads else "")
+            ax.set_xlabel(label)
+            ax.set_ylabel("test top-1 accuracy (%)")
+            ax.set_title(f"Accuracy vs {'file size' if name == 'size' else 'latency'}")
+            ax.grid(True, which="both", alpha=0.3)
+            arch_handles = [Line2D([], [], linestyle="", marker=markers[a], color="gray", markeredgecolor="black",
+                                   label=a) for a in archs]
+            schemes = [s for s in SCHEMES if any(rows[i]["scheme"] == s for i in points)]
+            scheme_handles = [Line2D([], [], linestyle="", marker="o", color=SCHEME_COLOURS[s], label=s)
+                              for s in schemes]
+            front_handles = [Line2D([], [], color="black", linestyle="--", label="Pareto front")] if front else []
+            ax.legend(handles=arch_handles + scheme_handles + front_handles, loc="lower right", fontsize=8,
+                      framealpha=0.9)
+            fig.tight_layout()
+            with atomic_path(Path(out) / PLOT_FILES[name]) as tmp:
+                fig.savefig(tmp, format="png")
+        finally:
+            plt.close(fig)
+        written[name] = PLOT_FILES[name]
+    return written

@@ -1,0 +1,128 @@
+"""``report.md``: the sweep's results as a Markdown table sorted by file size, Pareto-optimal rows marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgecnn.sweep.pareto import FRONTS
+from edgecnn.sweep.results import is_ok
+
+PLOT_FILES = {"size": "accuracy_vs_size.png", "latency": "accuracy_vs_latency.png"}
+
+
+def sort_by_size(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows ordered by file size (failed rows without a file last), then by accuracy descending."""
+    def key(row):
+        size = row.get("file_bytes")
+        top1 = row.get("tflite_top1")
+        return (size is None, size or 0, -(top1 or 0.0), row["arch"], row["alpha"], row["size"], row["scheme"])
+
+    return sorted(rows, key=key)
+
+
+def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[str, str] | None = None) -> str:
+    """The Markdown report.
+
+    Args:
+        rows: Result rows with ``pareto_size`` / ``pareto_latency`` set (see :func:`~edgecnn.sweep.pareto.mark_pareto`).
+        meta: ``config`` (a :meth:`SweepConfig.to_dict`), ``command`` and optional ``updated``.
+        plots: Front name -> PNG file name (relative to the report) for the plots that exist.
+    """
+    config = meta.get("config", {})
+    ok = [row for row in rows if is_ok(row)]
+    failed = [row for row in rows if not is_ok(row)]
+    threads = config.get("threads", 1)
+    lines = ["# Sweep report", ""]
+    lines += [f"Dataset `{config.get('data')}`; {_training_summary(config)}. Accuracy is top-1 on the test split"
+              f"{_eval_limit(config)}, measured on the exported `.tflite` with the LiteRT interpreter; latency is "
+              f"single-image inference at {threads} thread(s), median and 90th percentile of "
+              f"{config.get('bench_runs', '?')} runs.", ""]
+    if meta.get("command"):
+        lines += ["Produced by:", "", "```sh", meta["command"], "```", ""]
+    lines += [f"{len(rows)} models ({len(ok)} ok, {len(failed)} failed) from "
+              f"{len({(r['arch'], r['alpha'], r['size']) for r in rows})} trained networks."
+              + (f" Updated {meta['updated']}." if meta.get("updated") else ""), ""]
+
+    if ok:
+        best = max(ok, key=lambda r: (r["tflite_top1"], -(r.get("file_bytes") or 0)))
+        smallest = min(ok, key=lambda r: (r.get("file_bytes") or 0, -r["tflite_top1"]))
+        lines += [f"- Most accurate: {_describe(best, threads)}", f"- Smallest: {_describe(smallest, threads)}"]
+        timed = [r for r in ok if r.get("latency_ms") is not None]
+        if timed:
+            fastest = min(timed, key=lambda r: (r["latency_ms"], -r["tflite_top1"]))
+            lines.append(f"- Fastest: {_describe(fastest, threads)}")
+        lines.append("")
+
+    lines += ["## Results", "",
+              "Sorted by file size. Pareto column: `size` = on the front of file size vs accuracy, `latency` = on "
+              "the front of latency vs accuracy (no other model is both at least as small/fast and at least as "
+              "accurate, and strictly better in one).", ""]
+    header = ["Pareto", "arch", "alpha", "size", "scheme", "params", "MMACs", "file KB", "Keras top-1",
+              "TFLite top-1", "change", "latency ms", "p90 ms", "train s"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for row in sort_by_size(ok):
+        marks = ", ".join(name for name in FRONTS if row.get(f"pareto_{name}"))
+        lines.append("| " + " | ".join([
+            marks, row["arch"], f"{row['alpha']:g}", str(row["size"]), row["scheme"], _int(row.get("params")),
+            _num(row.get("macs"), 1e-6, 2), _num(row.get("file_bytes"), 1 / 1024, 1), _pct(row.get("keras_top1")),
+            _pct(row.get("tflite_top1")), _points(row.get("delta_top1")), _num(row.get("latency_ms"), 1, 3),
+            _num(row.get("latency_p90_ms"), 1, 3), _num(row.get("train_seconds"), 1, 0),
+        ]) + " |")
+    lines.append("")
+
+    for name, (cost, _) in FRONTS.items():
+        front = sorted((r for r in ok if r.get(f"pareto_{name}")), key=lambda r: r.get(cost) or 0)
+        if not front:
+            continue
+        lines += [f"## Pareto front: {'file size' if name == 'size' else 'latency'} vs accuracy", ""]
+        for row in front:
+            lines.append(f"- {_describe(row, threads)}")
+        lines.append("")
+        if plots and plots.get(name):
+            lines += [f"![accuracy vs {name}]({plots[name]})", ""]
+
+    if failed:
+        lines += ["## Failed", "", "| arch | alpha | size | scheme | error |", "|---|---|---|---|---|"]
+        for row in failed:
+            error = (row.get("error") or "no accuracy recorded").replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {row['arch']} | {row['alpha']:g} | {row['size']} | {row['scheme']} | {error} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _describe(row: dict[str, Any], threads: int) -> str:
+    text = (f"{row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}: "
+            f"{_pct(row['tflite_top1'])} top-1, {_num(row.get('file_bytes'), 1 / 1024, 1)} KB")
+    if row.get("latency_ms") is not None:
+        text += f", {row['latency_ms']:.3f} ms ({threads} thread(s))"
+    return text
+
+
+def _training_summary(config: dict[str, Any]) -> str:
+    parts = [f"{config.get('epochs')} epoch(s)", f"batch {config.get('batch_size')}"]
+    if config.get("max_samples"):
+        parts.append(f"at most {config['max_samples']} training images")
+    if config.get("lr"):
+        parts.append(f"learning rate {config['lr']:g}")
+    parts.append(f"seed {config.get('seed')}")
+    return "trained " + ", ".join(parts)
+
+
+def _eval_limit(config: dict[str, Any]) -> str:
+    return f" (first {config['eval_samples']} images)" if config.get("eval_samples") else ""
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.2f}%"
+
+
+def _points(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:+.2f} pt"
+
+
+def _int(value: int | None) -> str:
+    return "" if value is None else f"{int(value):,}"
+
+
+def _num(value: float | None, scale: float, digits: int) -> str:
+    return "" if value is None else f"{value * scale:,.{digits}f}"
