@@ -1,5 +1,5 @@
 #!/bin/sh
-# The Fashion-MNIST size-vs-accuracy sweep shipped in models/fmnist_sweep/ and the int8 model picked from it.
+# The Fashion-MNIST size-vs-accuracy sweep: writes models/fmnist_sweep/ and picks the int8 model to ship.
 #
 #   tools/fmnist_sweep.sh            # from the repository root; resumes where a killed run stopped
 #

@@ -50,8 +50,13 @@ fi
 stamp=".venv/.edgecnn-installed-$(printf '%s' "$EDGECNN_EXTRAS" | tr ',' '-')"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   log "installing edgecnn[$EDGECNN_EXTRAS] into .venv (first run downloads TensorFlow: a few minutes)"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[$EDGECNN_EXTRAS]"
+  pip_log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e ".[$EDGECNN_EXTRAS]"; } >"$pip_log" 2>&1; then
+    tail -n 30 "$pip_log" >&2
+    log "pip install failed (full log: $pip_log)"
+    exit 1
+  fi
   touch "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -11,6 +11,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -395,8 +396,12 @@ def train(
     try:
         validation = PreciseBNValidation(inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES,
                                          seed=seed)
-        model.fit(inputs.train, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=verbose,
-                  callbacks=[clock, validation, checkpoint, *extra, *(callbacks or [])])
+        with warnings.catch_warnings():
+            # Streamed folders have an unknown number of batches (unreadable files are dropped on the fly);
+            # Keras warns when it first runs out of them, which is how it learns the epoch length.
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            model.fit(inputs.train, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=verbose,
+                      callbacks=[clock, validation, checkpoint, *extra, *(callbacks or [])])
     except KeyboardInterrupt:
         checkpoint.save_last(interrupted=True)
         _echo(True, f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
