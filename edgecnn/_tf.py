@@ -20,7 +20,7 @@ def import_tf() -> tuple[ModuleType, ModuleType]:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        import tensorflow as tf
+        import tensorflow as tf  # noqa: I001  (TensorFlow first: it configures Keras' backend)
         import keras
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise EdgeCNNError(

@@ -45,7 +45,8 @@ def main() -> None:
         print()
     else:
         print(f"video top-1 accuracy {result['top1']:.2%} over {result['frames']} frames "
-              f"(median invoke {result['invoke_ms_median']:.2f} ms, per-frame total {result['total_ms_median']:.2f} ms)")
+              f"(median invoke {result['invoke_ms_median']:.2f} ms, "
+              f"per-frame total {result['total_ms_median']:.2f} ms)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The ``edgecnn`` command line: one module per command, each a thin wrapper over an importable function."""
+# ruff: noqa: I001  (the command modules are imported in the order of the help listing)
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from edgecnn import __version__
 from edgecnn.cli._app import app
 
 # Importing a command module registers its command; none of them imports TensorFlow at module level.
-from edgecnn.cli import (  # noqa: E402,F401  (registration side effects)
+from edgecnn.cli import (  # noqa: E402,F401  (registration side effects, in help order)
     models_cmd,
     info_cmd,
     train_cmd,

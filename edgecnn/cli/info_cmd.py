@@ -17,7 +17,8 @@ def format_info(summary: dict) -> str:
     side = f"{s['height']}x{s['width']}"
     lines = [
         f"{s['arch']}  alpha={s['alpha']:g}  size={side}  channels={s['channels']}  classes={s['classes']}  "
-        f"separable={'yes' if s['separable'] else 'no'}",
+        f"separable={'yes' if s['separable'] else 'no'}"
+        + (f"  stem stride={s['stem_stride']}" if s.get("stem_stride", 2) != 2 else ""),
         f"params                 {s['params']:,}  (trainable {s['trainable_params']:,}; "
         f"{s['inference_params']:,} after folding BatchNorm)",
         f"MACs                   {s['macs']:,}  ({s['macs'] / 1e6:.1f} M)",
@@ -47,6 +48,9 @@ def info_command(
     classes: int = typer.Option(1000, "--classes", help="Number of output classes."),
     separable: bool = typer.Option(None, "--separable/--no-separable",
                                    help="Depthwise-separable convs [default: the architecture's]."),
+    stem_stride: int = typer.Option(2, "--stem-stride", min=1, max=2,
+                                    help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
+                                         "feature-map side, 4x the MACs, same parameters)."),
     layers: bool = typer.Option(False, "--layers", help="Add the per-layer table."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -57,7 +61,7 @@ def info_command(
     # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
     validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)
     summary = summarize_model(arch, alpha=alpha, size=size, channels=channels, classes=classes,
-                              separable=separable, include_layers=layers)
+                              separable=separable, stem_stride=stem_stride, include_layers=layers)
     if json_out:
         echo_json(summary)
     else:

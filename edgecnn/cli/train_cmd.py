@@ -41,6 +41,9 @@ def train_command(
     dropout: float = typer.Option(None, help="Dropout before the classifier; default: the architecture's."),
     separable: bool = typer.Option(None, "--separable/--no-separable",
                                    help="Depthwise-separable convolutions; default: the architecture's."),
+    stem_stride: int = typer.Option(2, "--stem-stride", min=1, max=2,
+                                    help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
+                                         "feature-map side, 4x the MACs, same parameters)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
@@ -56,6 +59,7 @@ def train_command(
                     lr=lr, schedule=schedule, optimizer=optimizer, label_smoothing=label_smoothing, weights=weights,
                     freeze_backbone=freeze_backbone, fine_tune_at=fine_tune_at, resume=resume, force=force,
                     seed=seed, max_samples=max_samples, val_split=val_split, resize_mode=resize_mode,
-                    augment=augment, flip=flip, dropout=dropout, separable=separable, progress=not quiet)
+                    augment=augment, flip=flip, dropout=dropout, separable=separable,
+                    stem_stride=stem_stride, progress=not quiet)
     if json_out:
         echo_json(metrics)

@@ -115,8 +115,8 @@ def convert(model, scheme: Scheme | str, io: str | None = None, calibration: np.
         pin_input: Pin the input quantisation to raw pixels (scale 1) for integer I/O. Only for models that take
             raw 0..255 pixels (normalisation in the model), which is every edgecnn model.
         per_channel: Per-channel weight scales (the converter's default, and ours). False gives per-tensor
-            scales: smaller files (no per-channel scale/zero-point vectors) but a known accuracy risk for
-            depthwise convolutions; used by ``tools/bench_export_sizes.py`` to explain file sizes.
+            scales: smaller files (no float32 scale and int64 zero point per output channel of every weight and
+            bias tensor) but a known accuracy risk for depthwise convolutions (``edgecnn export --per-tensor``).
 
     Raises:
         ConversionError: If the converter fails (the message is one line, ``.log`` has the full output) or the
@@ -171,6 +171,8 @@ def convert(model, scheme: Scheme | str, io: str | None = None, calibration: np.
                               log, captured.log_path) from failure
     captured.discard()
     quantization = check(model_bytes, scheme, io, pinned=pin)
+    if scheme.weights == "int8":
+        quantization["weight_scales"] = "per-channel" if per_channel else "per-tensor"
     check_loads(model_bytes, scheme.name)
     return Conversion(model_bytes, quantization, log)
 

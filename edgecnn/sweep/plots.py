@@ -6,6 +6,7 @@ display needed).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,14 @@ from edgecnn.sweep.results import is_ok
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 SCHEME_COLOURS = dict(zip(SCHEMES, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"), strict=True))
 AXIS_LABELS = {"size": "file size (KB, log scale)", "latency": "median latency (ms{threads}, log scale)"}
+
+
+def _minor_tick_label(value: float, _pos) -> str:
+    """Labels only the 2x and 5x minor ticks of a log axis, so that no label runs into its neighbour."""
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+    return f"{value:g}" if round(mantissa) in (2, 5) else ""
 
 
 def plot_fronts(rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: Path,
@@ -64,9 +73,8 @@ def plot_fronts(rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: P
                         label="Pareto front")
                 ax.scatter(xs, ys, s=140, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4)
             ax.set_xscale("log")
-            plain = FuncFormatter(lambda value, _pos: f"{value:g}")
-            ax.xaxis.set_major_formatter(plain)
-            ax.xaxis.set_minor_formatter(plain)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+            ax.xaxis.set_minor_formatter(FuncFormatter(_minor_tick_label))
             ax.tick_params(axis="x", which="minor", labelsize=7)
             label = AXIS_LABELS[name].format(threads=f", {threads} thread(s)" if threads else "")
             ax.set_xlabel(label)

@@ -165,8 +165,9 @@ def render_model_card(row: dict[str, Any], dest: Path, model_bytes: bytes, metad
     lines += ["## Preprocessing", ""]
     if metadata:
         spec = metadata.preprocessing
-        lines += [f"- Resize the frame to {spec.width}x{spec.height} ({spec.resize_mode}, OpenCV INTER_AREA when "
-                  f"shrinking, else INTER_LINEAR), convert to {spec.color_order} ({spec.channels} channel(s)).",
+        lines += [f"- Resize the frame to {spec.width}x{spec.height} ({spec.resize_mode}; when shrinking, bilinear "
+                  "to an integer multiple of the size, then OpenCV INTER_AREA; bilinear when enlarging), convert to "
+                  f"{spec.color_order} ({spec.channels} channel(s)).",
                   "- Normalisation: " + ("inside the model: feed raw 0..255 pixels." if spec.normalization ==
                                          "in-model" else f"(pixel - {list(spec.mean)}) / {list(spec.std)}.")]
         if quant:

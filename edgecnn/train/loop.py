@@ -213,10 +213,12 @@ def _echo(progress: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _model_record(info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable):
+def _model_record(info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable,
+                  stem_stride: int):
     return {"arch": info.name, "alpha": float(alpha), "size": [height, width], "channels": channels,
             "classes": classes, "dropout": float(info.default_dropout if dropout is None else dropout),
-            "separable": bool(info.default_separable if separable is None else separable)}
+            "separable": bool(info.default_separable if separable is None else separable),
+            "stem_stride": int(stem_stride)}
 
 
 def build_from_record(model: dict[str, Any]):
@@ -224,7 +226,8 @@ def build_from_record(model: dict[str, Any]):
     from edgecnn.zoo import build_model
 
     return build_model(model["arch"], alpha=model["alpha"], size=tuple(model["size"]), channels=model["channels"],
-                       classes=model["classes"], dropout=model["dropout"], separable=model["separable"])
+                       classes=model["classes"], dropout=model["dropout"], separable=model["separable"],
+                       stem_stride=model.get("stem_stride", 2))
 
 
 def train(
@@ -253,6 +256,7 @@ def train(
     flip: bool | None = None,
     dropout: float | None = None,
     separable: bool | None = None,
+    stem_stride: int = 2,
     progress: bool = True,
     force: bool = False,
     callbacks: list | None = None,
@@ -286,6 +290,8 @@ def train(
         flip: Horizontal flips on or off; None for the data's default (off for digits).
         dropout: Dropout before the classifier; None for the architecture's default.
         separable: Depthwise-separable convolutions; None for the architecture's default.
+        stem_stride: Stride of the first convolution: 2 (the papers) or 1 (small inputs; 4x the MACs, see
+            :func:`edgecnn.zoo.build_model`).
         progress: Print progress (a Keras progress bar per epoch) on stderr.
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
@@ -342,7 +348,8 @@ def train(
         lr = float(lr) if lr is not None else default_lr(optimizer, batch_size, info.name)
         augment_cfg = (Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict()
                        if augment else None)
-        model_record = _model_record(info, height, width, channels, source.num_classes, alpha, dropout, separable)
+        model_record = _model_record(info, height, width, channels, source.num_classes, alpha, dropout, separable,
+                                     stem_stride)
         config = {
             "edgecnn_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

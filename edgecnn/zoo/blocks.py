@@ -38,12 +38,14 @@ class BuildConfig:
     dropout: float
     separable: bool
     include_preprocessing: bool
+    stem_stride: int = 2
 
     @property
     def model_name(self) -> str:
         """``<arch>_<alpha>_<size>`` like Keras' ``mobilenetv2_1.00_224``."""
         side = str(self.height) if self.height == self.width else f"{self.height}x{self.width}"
-        return f"{self.arch}_{self.alpha:0.2f}_{side}" + ("" if self.separable else "_conv")
+        suffix = ("" if self.separable else "_conv") + ("" if self.stem_stride == 2 else f"_stem{self.stem_stride}")
+        return f"{self.arch}_{self.alpha:0.2f}_{side}{suffix}"
 
 
 def model_input(cfg: BuildConfig):

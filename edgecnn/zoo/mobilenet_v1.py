@@ -29,7 +29,7 @@ def build(cfg: BuildConfig):
     _, keras = import_tf()
     layers = keras.layers
     inputs, x = blocks.model_input(cfg)
-    x = blocks.conv(x, int(STEM_FILTERS * cfg.alpha), 3, stride=2, name="conv1")
+    x = blocks.conv(x, int(STEM_FILTERS * cfg.alpha), 3, stride=cfg.stem_stride, name="conv1")
     x = blocks.batch_norm(x, "conv1_bn")
     x = blocks.activation(x, "relu6", "conv1")
     for block_id, (filters, stride) in enumerate(BLOCKS, start=1):

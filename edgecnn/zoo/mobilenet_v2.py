@@ -34,7 +34,7 @@ def build(cfg: BuildConfig):
     _, keras = import_tf()
     layers = keras.layers
     inputs, x = blocks.model_input(cfg)
-    x = blocks.conv(x, make_divisible(STEM_FILTERS * cfg.alpha, 8), 3, stride=2, name="Conv1")
+    x = blocks.conv(x, make_divisible(STEM_FILTERS * cfg.alpha, 8), 3, stride=cfg.stem_stride, name="Conv1")
     x = blocks.batch_norm(x, "bn_Conv1")
     x = blocks.activation(x, "relu6", "Conv1")
     block_id = 0

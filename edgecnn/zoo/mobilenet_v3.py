@@ -75,7 +75,7 @@ def build(cfg: BuildConfig):
     layers = keras.layers
     table, last_point = VARIANTS[cfg.arch]
     inputs, x = blocks.model_input(cfg)
-    x = blocks.conv(x, STEM_FILTERS, 3, stride=2, name="conv")
+    x = blocks.conv(x, STEM_FILTERS, 3, stride=cfg.stem_stride, name="conv")
     x = blocks.batch_norm(x, "conv_bn")
     x = blocks.activation(x, _HS, "conv")
     for block_id, row in enumerate(table):

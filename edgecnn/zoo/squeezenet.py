@@ -73,8 +73,8 @@ def build(cfg: BuildConfig):
     layers = blocks._layers()
     stem_filters, stem_kernel, layout = VARIANTS[cfg.arch]
     inputs, x = blocks.model_input(cfg)
-    x = blocks.conv(x, make_divisible(stem_filters * cfg.alpha, 8), stem_kernel, stride=2, padding="valid",
-                    name="conv1", use_bias=True)
+    x = blocks.conv(x, make_divisible(stem_filters * cfg.alpha, 8), stem_kernel, stride=cfg.stem_stride,
+                    padding="valid", name="conv1", use_bias=True)
     x = blocks.activation(x, "relu", "conv1")
     fire_id, pool_id = 2, 1
     for item in layout:

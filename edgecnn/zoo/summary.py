@@ -13,6 +13,7 @@ def summarize_model(
     channels: int = 3,
     classes: int = 1000,
     separable: bool | None = None,
+    stem_stride: int = 2,
     include_layers: bool = False,
 ) -> dict:
     """Builds the model and reports its configuration, parameters, MACs and estimated file sizes.
@@ -26,11 +27,13 @@ def summarize_model(
         channels: 1 or 3.
         classes: Number of classes.
         separable: Depthwise-separable convolutions; None for the architecture's default.
+        stem_stride: Stride of the first convolution (2: the papers; 1: for small inputs).
         include_layers: Add the per-layer rows under ``"layers"``.
 
     Returns:
-        A dict with ``arch, alpha, size, height, width, channels, classes, separable, params, trainable_params,
-        inference_params, macs, est_float32_bytes, est_int8_bytes, sizes_are_estimates`` (and ``layers``).
+        A dict with ``arch, alpha, size, height, width, channels, classes, separable, stem_stride, params,
+        trainable_params, inference_params, macs, est_float32_bytes, est_int8_bytes, sizes_are_estimates``
+        (and ``layers``).
 
     Raises:
         EdgeCNNError: On an unknown architecture or an invalid argument.
@@ -42,7 +45,7 @@ def summarize_model(
                                              channels, classes)
     separable = info.default_separable if separable is None else separable
     model = build_model(info.name, alpha=alpha, size=(height, width), channels=channels, classes=classes,
-                        separable=separable)
+                        separable=separable, stem_stride=stem_stride)
     prof = profile_model(model).to_dict(include_layers=include_layers)
     out = {
         "arch": info.name,
@@ -53,6 +56,7 @@ def summarize_model(
         "channels": channels,
         "classes": classes,
         "separable": bool(separable),
+        "stem_stride": int(stem_stride),
         "params": prof["params"],
         "trainable_params": prof["trainable_params"],
         "inference_params": prof["inference_params"],

@@ -109,6 +109,7 @@ def test_converter_chatter_hidden_at_fd_level(tiny_keras, image_folder, tmp_path
     (["{model}", "--quantize"], "needs calibration images"),
     (["{data}"], "is not a training run"),
     (["{model}", "--quantize", "--calib-data", "{data}", "--calib-samples", "0"], "--calib-samples must be >= 1"),
+    (["{model}", "--quantize", "dynamic", "--per-tensor"], "--per-tensor applies to int8 only"),
 ])
 def test_cli_bad_inputs_exit_2_with_one_line(tiny_keras, image_folder, tmp_path, args, message):
     values = {"model": tiny_keras, "missing": tmp_path / "nope", "tmp": tmp_path, "data": image_folder}

@@ -111,3 +111,33 @@ def test_int8_tflite_matches_keras_on_the_device_runtime(tiny_keras, image_folde
     tflite_top = np.argmax(clf.predict_pixels(x), axis=1)
     assert np.mean(keras_top == tflite_top) >= 0.9
     assert np.mean(tflite_top == y) > 0.8
+
+
+def test_per_tensor_int8_has_one_scale_per_weight_tensor(tiny_keras, image_folder, tmp_path):
+    from edgecnn.device.tflite_file import parse_tflite
+
+    files = {}
+    for per_tensor in (False, True):
+        path = tmp_path / f"per_tensor_{per_tensor}.tflite"
+        export(tiny_keras, path, quantize="int8", calib_data=str(image_folder), calib_samples=40, verify_samples=10,
+               per_tensor=per_tensor, log=lambda _line: None)
+        files[per_tensor] = path
+        meta = read_metadata(path)
+        assert meta.quantization["weight_scales"] == ("per-tensor" if per_tensor else "per-channel")
+        assert meta.metrics["verification"]["accuracy_drop"] <= 0.02
+    # The 3x3 kernels of the 8-filter conv and of the depthwise conv (no activation here is 3x3): 8 scales each
+    # per channel, 1 per tensor.
+    weight_scales = {
+        per_tensor: [len(t.scales) for t in parse_tflite(path.read_bytes()).tensors
+                     if t.dtype == "int8" and len(t.shape) == 4 and t.shape[1:3] == [3, 3]]
+        for per_tensor, path in files.items()}
+    assert weight_scales == {False: [8, 8], True: [1, 1]}
+    assert files[True].stat().st_size < files[False].stat().st_size
+
+
+def test_per_tensor_only_for_int8(tiny_keras, image_folder, tmp_path):
+    from edgecnn.errors import EdgeCNNError
+
+    with pytest.raises(EdgeCNNError, match="--per-tensor applies to int8 only"):
+        export(tiny_keras, tmp_path / "x.tflite", quantize="float16", per_tensor=True, log=lambda _line: None)
+    assert not (tmp_path / "x.tflite").exists()

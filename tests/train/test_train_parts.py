@@ -114,3 +114,12 @@ def test_load_run_errors(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model": {}}))
     with pytest.raises(EdgeCNNError, match="lacks preprocessing, data"):
         runs.load_run(tmp_path / "config.json")
+
+
+def test_model_record_rebuilds_the_stem_stride():
+    from edgecnn.train.loop import build_from_record
+
+    record = {"arch": "mobilenet_v2", "alpha": 0.35, "size": [32, 32], "channels": 1, "classes": 10,
+              "dropout": 0.2, "separable": True}
+    assert not build_from_record(record).name.endswith("_stem1")  # runs written before the option existed
+    assert build_from_record({**record, "stem_stride": 1}).name.endswith("_stem1")

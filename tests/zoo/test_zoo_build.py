@@ -124,3 +124,27 @@ def test_keras_file_round_trip(arch, tmp_path):
     x = np.random.default_rng(2).uniform(0, 255, (2, 32, 32, 1)).astype("float32")
     np.testing.assert_allclose(loaded(x, training=False), model(x, training=False), rtol=1e-6, atol=1e-7)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+
+
+@pytest.mark.parametrize("arch", list_models())
+def test_stem_stride_one_doubles_every_feature_map(arch):
+    from edgecnn.zoo import profile_model
+
+    kwargs = {"alpha": 0.5, "size": 64, "channels": 1, "classes": 10}
+    paper = build_model(arch, **kwargs)
+    small_input = build_model(arch, stem_stride=1, **kwargs)
+    assert small_input.count_params() == paper.count_params()
+    # The last feature map (the input of global pooling) is twice as large on each side.
+    pooled = [layer for layer in paper.layers if "GlobalAveragePooling" in type(layer).__name__][0]
+    pooled_small = [layer for layer in small_input.layers if "GlobalAveragePooling" in type(layer).__name__][0]
+    side, side_small = pooled.input.shape[1], pooled_small.input.shape[1]
+    assert side_small >= 2 * side - 1
+    ratio = profile_model(small_input).macs / profile_model(paper).macs
+    assert 3.0 < ratio < 5.0  # about 4x; SqueezeNet's valid-padded pools round small maps down
+    assert small_input.name.endswith("_stem1") and not paper.name.endswith("_stem1")
+
+
+@pytest.mark.parametrize("bad", [0, 3, True, 1.5])
+def test_stem_stride_must_be_one_or_two(bad):
+    with pytest.raises(EdgeCNNError, match="stem stride must be 1 or 2"):
+        build_model("mobilenet_v2", alpha=0.35, size=32, stem_stride=bad)
