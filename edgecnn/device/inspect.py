@@ -112,7 +112,8 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
     lines = [f"metadata: {meta.get('format')} written by edgecnn {meta.get('edgecnn_version')}"
              + (f" on {meta['created']}" if meta.get("created") else "")]
     if meta.get("arch"):
-        lines.append(f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}")
+        lines.append(f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}"
+                     + (f" stem stride {meta['stem_stride']}" if meta.get("stem_stride", 2) != 2 else ""))
     labels = meta.get("labels") or []
     shown = ", ".join(labels[:10]) + (f", ... ({len(labels) - 10} more)" if len(labels) > 10 else "")
     lines.append(f"  labels       {len(labels)}: {shown}")
