@@ -40,7 +40,8 @@ class RunInfo:
         config: The whole ``config.json``.
         labels: Class names in output order.
         preprocessing: The model's preprocessing spec.
-        model: ``arch``, ``alpha``, ``size`` ``[h, w]``, ``channels``, ``classes``, ``dropout``, ``separable``.
+        model: ``arch``, ``alpha``, ``size`` ``[h, w]``, ``channels``, ``classes``, ``dropout``, ``separable``,
+            ``stem_stride`` (absent in runs older than that option: 2).
         data: The data source and split settings (input to :func:`edgecnn.data.load_arrays`).
         best_model_path: ``best.keras``.
         metrics: ``metrics.json`` (empty while training has not finished).

@@ -46,7 +46,7 @@ def test_run_directory_is_complete(trained_run):
     assert run.labels == ["blue", "green", "red"]
     assert run.preprocessing == Preprocessing.for_model(32, 3)
     assert run.model == {"arch": "squeezenet_1_1", "alpha": 1.0, "size": [32, 32], "channels": 3, "classes": 3,
-                         "dropout": 0.5, "separable": False}
+                         "dropout": 0.5, "separable": False, "stem_stride": 2}
     assert run.data["val_split"] == 0.25 and run.data["kind"] == "folder"
     assert run.config["train"]["batch_size"] == 4 and run.config["edgecnn_version"]
     assert run.config["train"]["augment"]["flip"] is True and run.config["train"]["augment"]["brightness"] > 0
