@@ -42,21 +42,16 @@ def _keras():
 
 
 def load(data: Path, size: int):
-    """Fashion-MNIST prepared to ``size`` like training: (train, val, test) image and label arrays."""
-    from edgecnn.data.idx import load_idx_pair
-    from edgecnn.data.splits import stratified_split
-    from edgecnn.preprocessing import Preprocessing, prepare
+    """Fashion-MNIST prepared to ``size`` and split exactly as ``edgecnn train`` does: (train, val, test) arrays."""
+    from edgecnn.data import load_arrays
+    from edgecnn.preprocessing import Preprocessing
 
-    spec = Preprocessing(height=size, width=size, channels=1, color_order="GRAY")
-    train_x, train_y = load_idx_pair(data / "train-images-idx3-ubyte.gz", data / "train-labels-idx1-ubyte.gz")
-    test_x, test_y = load_idx_pair(data / "t10k-images-idx3-ubyte.gz", data / "t10k-labels-idx1-ubyte.gz")
-
-    def prep(images):
-        return np.stack([prepare(image, spec) for image in images]).reshape(len(images), size, size, 1)
-
-    keep, held = stratified_split(train_y, 0.1, 0)
-    train_x = prep(train_x)
-    return train_x[keep], train_y[keep], train_x[held], train_y[held], prep(test_x), test_y
+    spec = Preprocessing.for_model(size, 1)
+    arrays = []
+    for split in ("train", "val", "test"):
+        images, labels, _ = load_arrays(str(data), spec, split)
+        arrays += [images, labels]
+    return tuple(arrays)
 
 
 def augment(images: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray:

@@ -6,11 +6,10 @@ import hashlib
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from edgecnn.device.inspect import inspect_model
-from edgecnn.device.runtime import Classifier, read_labels
+from edgecnn.device.runtime import read_labels
 from edgecnn.metadata import read_metadata
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -41,13 +40,9 @@ def test_card_describes_the_file():
 @pytest.mark.realdata
 @pytest.mark.skipif(not (FMNIST / "t10k-images-idx3-ubyte.gz").is_file(), reason="Fashion-MNIST IDX files missing")
 def test_shipped_model_scores_its_card_accuracy_on_the_test_set():
-    from edgecnn.data.idx import load_idx_pair
-    from edgecnn.preprocessing import prepare
+    from edgecnn.evaluate import evaluate
 
-    images, labels = load_idx_pair(FMNIST / "t10k-images-idx3-ubyte.gz", FMNIST / "t10k-labels-idx1-ubyte.gz")
-    classifier = Classifier(SHIPPED, threads=1)
-    pixels = np.stack([prepare(image, classifier.preprocessing) for image in images])
-    top1 = float((classifier.predict_pixels(pixels, batch_size=100).argmax(axis=1) == labels).mean())
+    top1 = evaluate(SHIPPED, str(FMNIST), "test")["top1"]
     card_top1 = float(re.match(r"([\d.]+)%", _card_value("test top-1 (this .tflite, LiteRT)")).group(1)) / 100
     assert top1 >= 0.90
     assert abs(top1 - card_top1) < 5e-4, (top1, card_top1)
