@@ -29,8 +29,8 @@ TARGET_RATIO = 0.27
 
 def calibration_images(size: int, count: int) -> tuple[np.ndarray, str]:
     """``count`` raw-pixel images (``N x size x size x 3``) and where they came from."""
-    from edgecnn.data import decode_image
-    from edgecnn.preprocessing import Preprocessing, prepare
+    from edgecnn.core.preprocessing import Preprocessing, prepare
+    from edgecnn.training.data import decode_image
 
     spec = Preprocessing.for_model(size, 3)
     photos = sorted(SAMPLE_PHOTOS.glob("*.jpg"))[: count] if SAMPLE_PHOTOS.is_dir() else []
@@ -43,8 +43,8 @@ def calibration_images(size: int, count: int) -> tuple[np.ndarray, str]:
 
 def measure(arch: str, *, alpha: float, size: int, classes: int, calibration: np.ndarray) -> dict:
     """Converts one untrained zoo model to float32 and int8 and returns both sizes."""
-    from edgecnn.export.converter import convert
-    from edgecnn.zoo import build_model
+    from edgecnn.training.export.converter import convert
+    from edgecnn.training.zoo import build_model
 
     model = build_model(arch, alpha=alpha, size=size, channels=3, classes=classes)
     row = {"arch": arch, "alpha": alpha, "size": size, "classes": classes, "params": int(model.count_params())}

@@ -20,9 +20,9 @@ import numpy as np
 
 
 def _data(source: str, size: int, images: int, seed: int) -> tuple[np.ndarray, np.ndarray, int, str]:
-    from edgecnn.data import load_arrays, open_source
-    from edgecnn.errors import EdgeCNNError
-    from edgecnn.preprocessing import Preprocessing
+    from edgecnn.core.errors import EdgeCNNError
+    from edgecnn.core.preprocessing import Preprocessing
+    from edgecnn.training.data import load_arrays, open_source
 
     try:
         channels = open_source(source).channels
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
-    from edgecnn._tf import import_tf
-    from edgecnn.data.pipeline import Augment, memory_dataset
-    from edgecnn.zoo import build_model
+    from edgecnn.training._tf import import_tf
+    from edgecnn.training.data.pipeline import Augment, memory_dataset
+    from edgecnn.training.zoo import build_model
 
     tf, keras = import_tf()
     x, y, classes, source = _data(args.data, args.size, args.images, args.seed)

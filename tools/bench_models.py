@@ -1,6 +1,6 @@
 """The model the device benchmarks measure: an int8 MobileNet V2 (alpha 1.0, 224x224x3, 1000 classes).
 
-Built with the zoo (``edgecnn.zoo.build_model``; Keras' MobileNetV2 behind a Rescaling layer where the zoo is
+Built with the zoo (``edgecnn.training.zoo.build_model``; Keras' MobileNetV2 behind a Rescaling layer where the zoo is
 missing), converted to full-int8 with uint8 I/O by TF's converter, calibrated on real photos where OpenCV's
 samples are installed (else synthetic frames) with the input range pinned to 0..255, and given edgecnn metadata.
 Weights are untrained: latency does not depend on them.
@@ -34,8 +34,8 @@ def ensure_model(path: str | Path | None = None) -> Path:
 def _calibration_images(count: int = 48):
     import numpy as np
 
+    from edgecnn.core.preprocessing import Preprocessing, prepare
     from edgecnn.device.bench import synthetic_frames
-    from edgecnn.preprocessing import Preprocessing, prepare
 
     spec = Preprocessing.for_model(224, 3)
     images = []
@@ -56,15 +56,15 @@ def build(output: Path) -> Path:
     """Builds, converts and writes the model (imports TensorFlow)."""
     import numpy as np
 
-    from edgecnn._tf import import_tf
-    from edgecnn.export.metadata_writer import embed_metadata
-    from edgecnn.fsutil import write_bytes_atomic
-    from edgecnn.metadata import ModelMetadata
-    from edgecnn.preprocessing import Preprocessing
+    from edgecnn.core.files import write_bytes_atomic
+    from edgecnn.core.preprocessing import Preprocessing
+    from edgecnn.modelfile.metadata import ModelMetadata
+    from edgecnn.modelfile.metadata_writer import embed_metadata
+    from edgecnn.training._tf import import_tf
 
     tf, keras = import_tf()
     try:
-        from edgecnn.zoo import build_model
+        from edgecnn.training.zoo import build_model
 
         model = build_model("mobilenet_v2", alpha=1.0, size=224, channels=3, classes=1000)
     except ImportError:

@@ -15,9 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgecnn.data import load_arrays
-from edgecnn.fsutil import atomic_path, write_text_atomic
-from edgecnn.preprocessing import Preprocessing
+from edgecnn.core.files import atomic_path, write_text_atomic
+from edgecnn.core.preprocessing import Preprocessing
+from edgecnn.training.data import load_arrays
 
 
 def write_video(frames: list[np.ndarray], out: Path, fps: float) -> str:

@@ -34,17 +34,17 @@ def _keras():
     """Keras on whatever backend ``KERAS_BACKEND`` names; the zoo builders are pointed at it (not TensorFlow's)."""
     import keras
 
-    import edgecnn._tf
+    import edgecnn.training._tf
 
     if keras.backend.backend() != "tensorflow":
-        edgecnn._tf.import_tf = lambda: (None, keras)
+        edgecnn.training._tf.import_tf = lambda: (None, keras)
     return keras
 
 
 def load(data: Path, size: int):
     """Fashion-MNIST prepared to ``size`` and split exactly as ``edgecnn train`` does: (train, val, test) arrays."""
-    from edgecnn.data import load_arrays
-    from edgecnn.preprocessing import Preprocessing
+    from edgecnn.core.preprocessing import Preprocessing
+    from edgecnn.training.data import load_arrays
 
     spec = Preprocessing.for_model(size, 1)
     arrays = []
@@ -72,7 +72,7 @@ def augment(images: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarr
 def run_recipe(recipe: dict, data: Path, out: Path) -> None:
     """Trains one recipe, printing per-epoch accuracy and appending the history to ``out``."""
     keras = _keras()
-    from edgecnn.zoo import build_model
+    from edgecnn.training.zoo import build_model
 
     size = recipe.get("size", 32)
     train_x, train_y, val_x, val_y, test_x, test_y = load(data, size)

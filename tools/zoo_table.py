@@ -2,8 +2,9 @@
 
 Usage: .venv/bin/python tools/zoo_table.py [--json]
 
-Every row builds the model with edgecnn.zoo.build_model at the published setting (1000 classes) and counts it with
-edgecnn.zoo.profile_model; the published figures and their sources are in edgecnn/zoo/published.py.
+Every row builds the model with edgecnn.training.zoo.build_model at the published setting (1000 classes) and counts
+it with edgecnn.training.zoo.profile_model; the published figures and their sources are in
+edgecnn/training/zoo/published.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ def measure() -> list[dict]:
     """Builds every published configuration and returns one dict per row."""
     from tqdm import tqdm
 
-    from edgecnn.zoo import build_model, profile_model
-    from edgecnn.zoo.published import PUBLISHED
+    from edgecnn.training.zoo import build_model, profile_model
+    from edgecnn.training.zoo.published import PUBLISHED
 
     rows = []
     for pub in tqdm(PUBLISHED, desc="building", unit="model", file=sys.stderr):

@@ -11,7 +11,7 @@ import sys
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 
 
 def report_error(message: str) -> None:

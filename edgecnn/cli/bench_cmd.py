@@ -11,7 +11,7 @@ from edgecnn.cli._app import command, echo_json
 
 def parse_threads(text: str) -> list[int | None]:
     """``"1,2,4"`` -> ``[1, 2, 4]``; ``"default"`` means the runtime's default thread count."""
-    from edgecnn.errors import EdgeCNNError
+    from edgecnn.core.errors import EdgeCNNError
 
     values: list[int | None] = []
     for item in text.split(","):
@@ -27,7 +27,7 @@ def parse_threads(text: str) -> list[int | None]:
 
 def parse_size(text: str) -> tuple[int, int]:
     """``"640x480"`` -> ``(640, 480)``."""
-    from edgecnn.errors import EdgeCNNError
+    from edgecnn.core.errors import EdgeCNNError
 
     width, _, height = text.lower().partition("x")
     if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):

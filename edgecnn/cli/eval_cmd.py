@@ -24,7 +24,7 @@ def eval_command(
 
     A .tflite runs through the device runtime with the preprocessing embedded in it.
     """
-    from edgecnn.evaluate import evaluate
+    from edgecnn.training.evaluate import evaluate
 
     result = evaluate(model, data, split, limit=limit, batch_size=batch_size, confusion_png=confusion,
                       progress=not json_out)

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import EdgeCommand, command, echo_json, report_error
-from edgecnn.export.schemes import DEFAULT_QUANTIZE, SCHEMES
+from edgecnn.training.export.schemes import DEFAULT_QUANTIZE, SCHEMES
 
 QUANTIZE_FLAG = "--quantize"
 
@@ -85,7 +85,7 @@ def export_command(
 
     Exit codes: 0 done; 2 bad input or failed conversion; 1 --strict accuracy check failed (nothing written).
     """
-    from edgecnn.export.exporter import AccuracyDropError, export
+    from edgecnn.training.export.exporter import AccuracyDropError, export
 
     try:
         result = export(source, output, quantize=quantize, io=io, calib_data=calib_data, calib_samples=calib_samples,

@@ -12,7 +12,7 @@ def _mb(n: int) -> str:
 
 
 def format_info(summary: dict) -> str:
-    """Plain-text rendering of :func:`edgecnn.zoo.summary.summarize_model` output."""
+    """Plain-text rendering of :func:`edgecnn.training.zoo.summary.summarize_model` output."""
     s = summary
     side = f"{s['height']}x{s['width']}"
     lines = [
@@ -55,8 +55,8 @@ def info_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show a model's parameters, multiply-accumulates (MACs) and estimated .tflite sizes."""
-    from edgecnn.zoo.registry import get_arch_info, validate_build_args
-    from edgecnn.zoo.summary import summarize_model
+    from edgecnn.training.zoo.registry import get_arch_info, validate_build_args
+    from edgecnn.training.zoo.summary import summarize_model
 
     # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
     validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)

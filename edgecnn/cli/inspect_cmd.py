@@ -19,7 +19,7 @@ def inspect_command(
     Reads the flatbuffer directly (no TensorFlow, no interpreter), so it runs on the device. Files without
     edgecnn metadata are reported too ("metadata: none").
     """
-    from edgecnn.device.inspect import format_report, inspect_model
+    from edgecnn.modelfile.inspect import format_report, inspect_model
 
     report = inspect_model(model)
     if as_json:

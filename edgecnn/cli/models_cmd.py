@@ -17,7 +17,7 @@ SWITCHES_NOTE = (
 
 def list_architectures(pattern: str = "*") -> list[dict]:
     """The registry entries matching ``pattern`` (fnmatch) as JSON-ready dicts."""
-    from edgecnn.zoo import get_arch_info, list_models
+    from edgecnn.training.zoo import get_arch_info, list_models
 
     return [get_arch_info(name).to_dict() for name in list_models(pattern)]
 
@@ -42,7 +42,7 @@ def models_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON list instead of the table."),
 ) -> None:
     """List the model zoo's architectures with their defaults (size, alpha, dropout, separable, min size)."""
-    from edgecnn.errors import EdgeCNNError
+    from edgecnn.core.errors import EdgeCNNError
 
     rows = list_architectures(pattern)
     if not rows:

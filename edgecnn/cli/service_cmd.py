@@ -32,8 +32,8 @@ def install_command(
     Example: edgecnn service install model.tflite --source /dev/video0 --http 127.0.0.1:8080 --jsonl preds.jsonl
     --user pi. Then: sudo systemctl daemon-reload && sudo systemctl enable --now edgecnn.service
     """
+    from edgecnn.core.errors import EdgeCNNError
     from edgecnn.device.service import install
-    from edgecnn.errors import EdgeCNNError
 
     if print_only and output is not None:
         raise EdgeCNNError("give either --output PATH or --print, not both")

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import EdgeCommand, app, echo_json, make_app
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 
 sweep_app = make_app(name="sweep", invoke_without_command=True)
 app.add_typer(sweep_app, name="sweep")

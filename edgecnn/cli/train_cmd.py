@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import command, echo_json
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 
 
 @command("train")
@@ -53,7 +53,7 @@ def train_command(
     """
     if data is None and not resume:
         raise EdgeCNNError("--data is required (except with --resume)")
-    from edgecnn.train import train
+    from edgecnn.training.train import train
 
     metrics = train(arch, data, out, alpha=alpha, size=size, channels=channels, epochs=epochs, batch_size=batch_size,
                     lr=lr, schedule=schedule, optimizer=optimizer, label_smoothing=label_smoothing, weights=weights,

@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.metrics import current_rss_bytes, describe_latencies, peak_rss_bytes
 from edgecnn.device.postprocess import top_k
 from edgecnn.device.runtime import Classifier
-from edgecnn.errors import EdgeCNNError
 
 
 @dataclass

@@ -16,8 +16,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.sources import Frame, FrameSource, SourceError
-from edgecnn.errors import EdgeCNNError
 
 log = logging.getLogger("edgecnn.device")
 

@@ -27,8 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.mjpeg import STREAM_CONTENT_TYPE, part_bytes
-from edgecnn.errors import EdgeCNNError
 
 log = logging.getLogger("edgecnn.device")
 

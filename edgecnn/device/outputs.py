@@ -19,9 +19,9 @@ from typing import TextIO
 
 import numpy as np
 
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.files import atomic_path
 from edgecnn.device.pipeline import Prediction
-from edgecnn.errors import EdgeCNNError
-from edgecnn.fsutil import atomic_path
 
 VIDEO_CODECS = {".avi": "MJPG", ".mkv": "MJPG", ".mp4": "mp4v", ".mov": "mp4v"}
 

@@ -1,7 +1,7 @@
 """The per-frame path: preprocess, invoke, postprocess, each stage timed.
 
 One :class:`FramePipeline` holds one persistent :class:`~edgecnn.device.runtime.Classifier` (one interpreter for
-the whole run, never one per frame). Preprocessing is the classifier's (``edgecnn.preprocessing.prepare`` and
+the whole run, never one per frame). Preprocessing is the classifier's (``edgecnn.core.preprocessing.prepare`` and
 the input tensor's dtype: a uint8 model gets the prepared uint8 pixels as they are).
 
 Device side: numpy only (the classifier brings OpenCV and LiteRT).
@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.postprocess import EmaSmoother, Label, top_k
 from edgecnn.device.runtime import Classifier
 from edgecnn.device.sources import Frame
-from edgecnn.errors import EdgeCNNError
 
 
 @dataclass

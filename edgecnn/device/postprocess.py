@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from edgecnn.errors import EdgeCNNError
-from edgecnn.metadata import ModelMetadata, read_metadata_from_bytes, read_model_bytes
-from edgecnn.preprocessing import Preprocessing, normalize, prepare
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.preprocessing import Preprocessing, normalize, prepare
+from edgecnn.modelfile.metadata import ModelMetadata, read_metadata_from_bytes, read_model_bytes
 
 BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
 
@@ -272,7 +272,7 @@ def override_preprocessing(model_path: str | os.PathLike, *, mean: list[float] |
         return None
     from dataclasses import replace
 
-    from edgecnn.device.tflite_file import parse_tflite
+    from edgecnn.modelfile.tflite_file import parse_tflite
 
     model_bytes = read_model_bytes(model_path)
     metadata = read_metadata_from_bytes(model_bytes)

@@ -15,9 +15,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.files import write_text_atomic
 from edgecnn.device.run_config import OPTION_NAMES, flag_of
-from edgecnn.errors import EdgeCNNError
-from edgecnn.fsutil import write_text_atomic
 
 UNIT_DIR = Path("/etc/systemd/system")
 # Flags of `edgecnn run` (and their negations); the value-taking ones are those of non-bool options.

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm")
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import EdgeCNNError
-from edgecnn.export.schemes import SCHEMES as _EXPORT_SCHEMES
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.training.export.schemes import SCHEMES as _EXPORT_SCHEMES
 
 SCHEMES = tuple(_EXPORT_SCHEMES)  # the exporter's table: float32, float16, dynamic, int8, int16x8
 EXECUTORS = ("local", "ray")
@@ -70,7 +70,7 @@ class SweepConfig:
         max_samples: Use at most this many training images (None: all).
         val_split: Validation fraction (None: the trainer's default).
         seed: Random seed for data shuffling and weight initialisation.
-        train_options: Further keyword arguments for :func:`edgecnn.train.train` (``optimizer``, ``schedule``,
+        train_options: Further keyword arguments for :func:`edgecnn.training.train.train` (``optimizer``, ``schedule``,
             ``augment``, ``label_smoothing``...), the same for every trial.
         eval_samples: Evaluate on at most this many test images (None: the whole test split).
         calib_samples: Calibration images for int8/int16x8 (None: the exporter's default).

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from edgecnn.fsutil import write_text_atomic
+from edgecnn.core.files import write_text_atomic
 from edgecnn.sweep.pareto import mark_pareto
 from edgecnn.sweep.report import PLOT_FILES, render_report
 from edgecnn.sweep.results import COLUMNS, read_results, write_results

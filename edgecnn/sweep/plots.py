@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from edgecnn.fsutil import atomic_path
+from edgecnn.core.files import atomic_path
 from edgecnn.sweep.config import SCHEMES
 from edgecnn.sweep.pareto import FRONTS
 from edgecnn.sweep.report import PLOT_FILES

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.sweep.config import SweepConfig, Trial
 from edgecnn.sweep.results import empty_row, write_row
 from edgecnn.sweep.trial import finished_rows, run_trial

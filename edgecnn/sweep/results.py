@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import EdgeCNNError
-from edgecnn.fsutil import write_json_atomic, write_text_atomic
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.files import write_json_atomic, write_text_atomic
 
 RESULTS_FORMAT = "edgecnn-sweep/1"
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import EdgeCNNError
-from edgecnn.fsutil import write_json_atomic
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.files import write_json_atomic
 from edgecnn.sweep.config import SWEEP_TRAIN_ARGS, SweepConfig, Trial
 from edgecnn.sweep.outputs import write_outputs
 from edgecnn.sweep.results import RESULTS_FORMAT, empty_row, is_ok
@@ -49,7 +49,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, resume: bool = False, pro
         EdgeCNNError: On an unknown architecture, a folder that holds another sweep (without ``resume``), or
             settings that differ from the sweep being resumed.
     """
-    from edgecnn.zoo import get_arch_info
+    from edgecnn.training.zoo import get_arch_info
 
     for arch in config.archs:
         get_arch_info(arch)  # unknown names are a user mistake: fail before any work
@@ -94,10 +94,10 @@ def run_sweep(config: SweepConfig, out: str | Path, *, resume: bool = False, pro
 
 
 def check_train_options(options: dict[str, Any]) -> None:
-    """Refuses train options that :func:`edgecnn.train.train` does not take (before any trial runs)."""
+    """Refuses train options that :func:`edgecnn.training.train.train` does not take (before any trial runs)."""
     import inspect
 
-    from edgecnn.train import train
+    from edgecnn.training.train import train
 
     known = set(inspect.signature(train).parameters)
     unknown = sorted(set(options) - known)

@@ -7,9 +7,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import EdgeCNNError
-from edgecnn.fsutil import write_bytes_atomic, write_text_atomic
-from edgecnn.metadata import read_metadata_from_bytes, read_model_bytes
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.files import write_bytes_atomic, write_text_atomic
+from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
 from edgecnn.sweep.config import SELECT_BY
 from edgecnn.sweep.results import COLUMNS, is_ok, read_results
 
@@ -175,7 +175,7 @@ def render_model_card(row: dict[str, Any], dest: Path, model_bytes: bytes, metad
                          + (f", scale {quant['input_scale']:g}, zero point {quant.get('input_zero_point')}"
                             if quant.get("input_scale") else "")
                          + f"; output: {quant.get('output_dtype', '?')} {metadata.output}.")
-        lines.append("- The same `edgecnn.preprocessing.prepare` function was used for training, calibration and "
+        lines.append("- The same `edgecnn.core.preprocessing.prepare` function was used for training, calibration and "
                      "evaluation; the spec is embedded in the file (`edgecnn inspect`).")
     else:
         lines.append("(no edgecnn metadata in the file)")

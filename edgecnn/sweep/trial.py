@@ -3,7 +3,7 @@
 Everything lives in the trial folder so that a killed sweep resumes where it stopped::
 
     trials/<arch>_a<alpha>_s<size>/
-        run/                  the training run (edgecnn.train; resumable from its last epoch)
+        run/                  the training run (edgecnn.training.train; resumable from its last epoch)
         train.json            marker: training finished; params, MACs, Keras test accuracy, training time
         model_<scheme>.tflite the exports (labels.txt beside them; export.log: the exporter's step lines)
         row_<scheme>.json     marker: this row finished (measurements, or the error that stopped it)
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import EdgeCNNError
-from edgecnn.fsutil import write_json_atomic
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.files import write_json_atomic
 from edgecnn.sweep.config import SweepConfig, Trial
 from edgecnn.sweep.results import empty_row, is_ok, read_row, write_row
 
@@ -99,7 +99,7 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig,
     A run killed half-way (``last.keras`` and ``state.json`` but no ``metrics.json``) is resumed by the trainer
     from its last finished epoch; a run that finished but was not yet scored is only scored.
     """
-    from edgecnn import runs
+    from edgecnn.training import runs
 
     marker = trial_dir / TRAIN_MARKER
     run_dir = trial_dir / RUN_DIR
@@ -110,7 +110,7 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig,
             pass  # damaged marker: score the run again
 
     if not (run_dir / runs.METRICS).is_file():
-        from edgecnn.train import train
+        from edgecnn.training.train import train
 
         resumable = all((run_dir / name).is_file() for name in (runs.CONFIG, runs.LAST, runs.STATE))
         epochs_done = int(runs.load_run(run_dir).state.get("epoch", 0)) if resumable else 0
@@ -123,9 +123,9 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig,
     run = runs.load_run(run_dir)
 
     stage("scoring the keras model")
-    from edgecnn.evaluate import evaluate
-    from edgecnn.train.checkpoint import load_model
-    from edgecnn.zoo import profile_model
+    from edgecnn.training.evaluate import evaluate
+    from edgecnn.training.train.checkpoint import load_model
+    from edgecnn.training.zoo import profile_model
 
     profile = profile_model(load_model(run.best_model_path))
     keras_eval = evaluate(run.best_model_path, config.data, split="test", **_eval_kwargs(config))
@@ -141,8 +141,8 @@ def measure_scheme(trial_dir: Path, scheme: str, config: SweepConfig, row: dict[
                    stage: Callable[[str], None]) -> None:
     """Exports one scheme, evaluates the ``.tflite`` on the test split and benchmarks it; fills ``row``."""
     from edgecnn.device.bench import benchmark
-    from edgecnn.evaluate import evaluate
-    from edgecnn.export import export
+    from edgecnn.training.evaluate import evaluate
+    from edgecnn.training.export import export
 
     path = trial_dir / model_file(scheme)
     stage(f"exporting {scheme}")

@@ -69,10 +69,10 @@ def models(tmp_path_factory) -> dict[str, Path]:
     """Paths of: ``float`` and ``int8`` (uint8 I/O) models with edgecnn metadata; ``plain`` (float, no metadata,
     expects inputs in [-1, 1] so it needs ``--mean 127.5 --std 127.5``); ``features`` (4-D output, not a class
     vector); ``labels`` (a labels file for ``plain``)."""
-    from edgecnn._tf import import_tf
-    from edgecnn.export.metadata_writer import embed_metadata
-    from edgecnn.metadata import ModelMetadata
-    from edgecnn.preprocessing import Preprocessing
+    from edgecnn.core.preprocessing import Preprocessing
+    from edgecnn.modelfile.metadata import ModelMetadata
+    from edgecnn.modelfile.metadata_writer import embed_metadata
+    from edgecnn.training._tf import import_tf
 
     tf, keras = import_tf()
     out = tmp_path_factory.mktemp("models")

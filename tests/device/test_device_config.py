@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.run_config import RunOptions, build_options, load_config
-from edgecnn.errors import EdgeCNNError
 
 runner = CliRunner()
 

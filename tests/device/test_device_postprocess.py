@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.metrics import LatencyWindow, RunStats, describe_latencies, prometheus_text
 from edgecnn.device.postprocess import EmaSmoother, top_k
-from edgecnn.errors import EdgeCNNError
 
 LABELS = ["a", "b", "c", "d", "e"]
 

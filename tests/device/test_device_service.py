@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.service import check_run_args, install, systemd_quote
-from edgecnn.errors import EdgeCNNError
 
 runner = CliRunner()
 

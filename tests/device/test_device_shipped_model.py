@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edgecnn.device.inspect import inspect_model
 from edgecnn.device.runtime import read_labels
-from edgecnn.metadata import read_metadata
+from edgecnn.modelfile.inspect import inspect_model
+from edgecnn.modelfile.metadata import read_metadata
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SHIPPED = MODELS / "fmnist_mobilenet_v2_0.25_32_int8.tflite"
@@ -40,7 +40,7 @@ def test_card_describes_the_file():
 @pytest.mark.realdata
 @pytest.mark.skipif(not (FMNIST / "t10k-images-idx3-ubyte.gz").is_file(), reason="Fashion-MNIST IDX files missing")
 def test_shipped_model_scores_its_card_accuracy_on_the_test_set():
-    from edgecnn.evaluate import evaluate
+    from edgecnn.training.evaluate import evaluate
 
     top1 = evaluate(SHIPPED, str(FMNIST), "test")["top1"]
     card_top1 = float(re.match(r"([\d.]+)%", _card_value("test top-1 (this .tflite, LiteRT)")).group(1)) / 100

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from device_helpers import COLOUR_SEQUENCE, MjpegServer, wait_until
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.capture import Backoff, EndOfStream, LatestFrameStream, SequentialStream, frame_stream
 from edgecnn.device.mjpeg import HttpStreamSource, part_bytes
 from edgecnn.device.sources import CaptureSource, Frame, FrameSource, ImageFolderSource, Picamera2Source, open_source
-from edgecnn.errors import EdgeCNNError
 
 
 def test_open_source_dispatch(colour_video, image_dir):

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.sweep.config import (
     SweepConfig,
     config_from_mapping,

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
-from edgecnn.errors import EdgeCNNError
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.sweep.results import ALL_COLUMNS, COLUMNS, read_results
 from edgecnn.sweep.runner import run_sweep
 
@@ -34,8 +34,8 @@ def test_tiny_sweep_writes_every_column(tiny_sweep, sweep_data):
     assert [(r["arch"], r["scheme"]) for r in rows] == [
         ("mobilenet_v1", "float32"), ("mobilenet_v1", "int8"), ("squeezenet_1_1", "float32"),
         ("squeezenet_1_1", "int8")]
-    from edgecnn.data import load_arrays
     from edgecnn.device.runtime import Classifier
+    from edgecnn.training.data import load_arrays
 
     for row in rows:
         assert set(row) == set(ALL_COLUMNS)
@@ -131,8 +131,8 @@ def test_select_copies_the_smallest_model_with_card(tiny_sweep, tmp_path):
 
 
 def test_resume_after_a_kill_recomputes_only_missing_rows(sweep_copy, tiny_config, monkeypatch):
-    import edgecnn.export
-    import edgecnn.train
+    import edgecnn.training.export
+    import edgecnn.training.train
 
     out = sweep_copy
     kept = {(r["arch"], r["scheme"]): r for r in _rows(out)}
@@ -143,7 +143,7 @@ def test_resume_after_a_kill_recomputes_only_missing_rows(sweep_copy, tiny_confi
     (second / "train.json").unlink()
     (second / "run" / "metrics.json").unlink()
 
-    real_export, real_train = edgecnn.export.export, edgecnn.train.train
+    real_export, real_train = edgecnn.training.export.export, edgecnn.training.train.train
     calls = {"export": [], "train": 0}
 
     def killing_export(source, output, **kwargs):
@@ -156,15 +156,15 @@ def test_resume_after_a_kill_recomputes_only_missing_rows(sweep_copy, tiny_confi
         calls["train"] += 1
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(edgecnn.export, "export", killing_export)
-    monkeypatch.setattr(edgecnn.train, "train", counting_train)
+    monkeypatch.setattr(edgecnn.training.export, "export", killing_export)
+    monkeypatch.setattr(edgecnn.training.train, "train", counting_train)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(tiny_config(), out, resume=True, progress=False)
     assert calls == {"export": ["model_float32.tflite", "model_int8.tflite"], "train": 0}
     assert (second / "row_float32.json").is_file() and not (second / "row_int8.json").exists()
 
     calls["export"].clear()
-    monkeypatch.setattr(edgecnn.export, "export", lambda *a, **k: calls["export"].append(Path(a[1]).name)
+    monkeypatch.setattr(edgecnn.training.export, "export", lambda *a, **k: calls["export"].append(Path(a[1]).name)
                         or real_export(*a, **k))
     rows = run_sweep(tiny_config(), out, resume=True, progress=False)
     assert calls == {"export": ["model_int8.tflite"], "train": 0}
@@ -233,8 +233,8 @@ def test_ray_executor_gives_the_same_rows_as_local(tiny_sweep, tiny_config, swee
     deterministic = ("arch", "alpha", "size", "scheme", "params", "macs", "keras_top1", "tflite_top1",
                      "test_samples", "trial_dir", "model")
     assert [{k: r[k] for k in deterministic} for r in rows] == [{k: r[k] for k in deterministic} for r in local]
-    from edgecnn.data import load_arrays
     from edgecnn.device.runtime import Classifier
+    from edgecnn.training.data import load_arrays
 
     for ray_row, local_row in zip(rows, local, strict=True):
         # The .tflite bytes differ only in the metadata (creation time, paths): sizes agree to a few bytes.

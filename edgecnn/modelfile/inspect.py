@@ -1,0 +1,164 @@
+"""What a ``.tflite`` file contains: metadata, I/O tensors, operators, and whether it is fully integer.
+
+Device side: reads the flatbuffer with :mod:`edgecnn.modelfile.tflite_file` (pure Python) and names builtin
+operators from LiteRT's schema module when it is installed; no TensorFlow, no interpreter. Works on any
+``.tflite`` file, with or without edgecnn metadata. Export reuses :func:`analyse` to check its own output.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from edgecnn.core.errors import EdgeCNNError
+from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
+from edgecnn.modelfile.tflite_file import TFLiteFile, parse_tflite
+
+FLOAT_TYPES = ("float32", "float16", "float64", "bfloat16")
+#: Training metrics shown in the text report (``--json`` has them all).
+TRAINING_KEYS = ("val_accuracy", "test_accuracy", "test_top5", "epochs", "best_epoch")
+#: Builtin code of the CUSTOM operator in the schema's BuiltinOperator enum.
+CUSTOM_CODE = 32
+
+
+@cache
+def builtin_operator_names() -> dict[int, str]:
+    """Builtin operator code -> name (``CONV_2D``...) from LiteRT's schema module; empty if it is missing."""
+    try:
+        from ai_edge_litert.schema_py_generated import BuiltinOperator
+    except ImportError:
+        return {}
+    return {value: name for name, value in vars(BuiltinOperator).items() if name.isupper() and isinstance(value, int)}
+
+
+def operator_name(builtin_code: int, custom_code: str | None) -> str:
+    """The display name of one operator code: builtin name, ``CUSTOM:<name>`` or ``BUILTIN_<code>``."""
+    if custom_code or builtin_code == CUSTOM_CODE:
+        return f"CUSTOM:{custom_code or '?'}"
+    return builtin_operator_names().get(builtin_code, f"BUILTIN_{builtin_code}")
+
+
+def _tensor_summary(model: TFLiteFile, index: int) -> dict[str, Any]:
+    tensor = model.tensors[index]
+    per_tensor = len(tensor.scales) == 1
+    quantized = per_tensor and tensor.scales[0] != 0.0
+    zero_point = (int(tensor.zero_points[0]) if tensor.zero_points else 0) if quantized else None
+    return {"name": tensor.name, "dtype": tensor.dtype, "shape": list(tensor.shape),
+            "scale": float(tensor.scales[0]) if quantized else None, "zero_point": zero_point}
+
+
+def analyse(model: TFLiteFile) -> dict[str, Any]:
+    """Operators, I/O tensors and the integer-only verdict of a parsed model (no metadata, no file).
+
+    An operator "runs in float" when any tensor it reads or writes is a float type, except a QUANTIZE reading a
+    model input and a DEQUANTIZE writing a model output (float I/O converted at the edges of an integer model).
+    """
+    names = [operator_name(code.builtin_code, code.custom_code) for code in model.operator_codes]
+    graph_inputs, graph_outputs = set(model.inputs), set(model.outputs)
+    counts: Counter[str] = Counter()
+    float_ops: Counter[str] = Counter()
+    for op in model.operators:
+        name = names[op.opcode_index] if op.opcode_index < len(names) else f"OPCODE_{op.opcode_index}"
+        counts[name] += 1
+        at_edge = ((name == "QUANTIZE" and set(op.inputs) <= graph_inputs)
+                   or (name == "DEQUANTIZE" and set(op.outputs) <= graph_outputs))
+        touches_float = any(model.tensors[i].dtype in FLOAT_TYPES for i in (*op.inputs, *op.outputs) if i >= 0)
+        if touches_float and not at_edge:
+            float_ops[name] += 1
+    return {
+        "inputs": [_tensor_summary(model, i) for i in model.inputs],
+        "outputs": [_tensor_summary(model, i) for i in model.outputs],
+        "operators": dict(counts.most_common()),
+        "num_operators": sum(counts.values()),
+        "float_operators": dict(float_ops.most_common()),
+        "custom_operators": sorted({n for n in names if n.startswith("CUSTOM:") or n.startswith("Flex")}),
+        "fully_integer": not float_ops and bool(counts),
+        "subgraphs": model.num_subgraphs,
+    }
+
+
+def inspect_model(path: str | os.PathLike) -> dict[str, Any]:
+    """Everything ``edgecnn inspect`` reports about the ``.tflite`` file at ``path``, JSON-ready.
+
+    Raises:
+        EdgeCNNError: If the file is missing, empty or not a TFLite model.
+    """
+    path = Path(path)
+    data = read_model_bytes(path)
+    try:
+        parsed = parse_tflite(data)
+    except EdgeCNNError as exc:
+        raise EdgeCNNError(f"{path}: {exc}") from None
+    report: dict[str, Any] = {"path": str(path), "size_bytes": len(data)}
+    try:
+        metadata = read_metadata_from_bytes(data)
+        report["metadata"] = metadata.to_dict() if metadata else None
+    except EdgeCNNError as exc:
+        report["metadata"], report["metadata_error"] = None, str(exc)
+    report.update(analyse(parsed))
+    return report
+
+
+def _fmt_tensor(role: str, tensor: dict[str, Any]) -> str:
+    quant = (f"scale {tensor['scale']:.6g}, zero point {tensor['zero_point']}" if tensor["scale"] is not None
+             else "not quantised")
+    return f"  {role:<6} {tensor['dtype']:<8} {str(tensor['shape']):<18} {quant}  ({tensor['name']})"
+
+
+def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
+    lines = [f"metadata: {meta.get('format')} written by edgecnn {meta.get('edgecnn_version')}"
+             + (f" on {meta['created']}" if meta.get("created") else "")]
+    if meta.get("arch"):
+        lines.append(f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}"
+                     + (f" stem stride {meta['stem_stride']}" if meta.get("stem_stride", 2) != 2 else ""))
+    labels = meta.get("labels") or []
+    shown = ", ".join(labels[:10]) + (f", ... ({len(labels) - 10} more)" if len(labels) > 10 else "")
+    lines.append(f"  labels       {len(labels)}: {shown}")
+    pre = meta.get("preprocessing") or {}
+    if pre:
+        lines.append(f"  input        {pre.get('height')}x{pre.get('width')}x{pre.get('channels')} "
+                     f"{pre.get('color_order')}, resize {pre.get('resize_mode')}, normalisation "
+                     f"{pre.get('normalization')} (mean {pre.get('mean')}, std {pre.get('std')})")
+    quant = meta.get("quantization") or {}
+    if quant:
+        lines.append(f"  quantisation {quant.get('scheme')}: weights {quant.get('weights')}, activations "
+                     f"{quant.get('activations')}, I/O {quant.get('input_dtype')}/{quant.get('output_dtype')}")
+    metrics = meta.get("metrics") or {}
+    verification = metrics.get("verification") or {}
+    if verification:
+        v = verification
+        lines.append(f"  verified     on {v.get('samples')} {v.get('split')} images: "
+                     f"keras {v.get('keras_accuracy'):.4f}, tflite {v.get('tflite_accuracy'):.4f}, "
+                     f"agreement {v.get('agreement'):.4f}, "
+                     f"max |dp| {v.get('max_abs_diff'):.4f}")
+    training = metrics.get("training") or {}
+    if training:
+        shown = ", ".join(f"{k} {training[k]:.4f}" if isinstance(training[k], float) else f"{k} {training[k]}"
+                          for k in TRAINING_KEYS if k in training)
+        lines.append(f"  training     {shown}")
+    return lines
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The human-readable text of :func:`inspect_model`'s report."""
+    size = report["size_bytes"]
+    lines = [f"{report['path']}: {size / 1e6:.2f} MB ({size} bytes)"]
+    if report.get("metadata"):
+        lines += _fmt_metadata(report["metadata"])
+    elif report.get("metadata_error"):
+        lines.append(f"metadata: unreadable ({report['metadata_error']})")
+    else:
+        lines.append("metadata: none (not an edgecnn export; pass labels and preprocessing to use it)")
+    lines.append("tensors:")
+    lines += [_fmt_tensor("input", t) for t in report["inputs"]] + [_fmt_tensor("output", t) for t in report["outputs"]]
+    ops = ", ".join(f"{name} x{n}" for name, n in report["operators"].items())
+    lines.append(f"operators: {report['num_operators']} ({ops})")
+    if report["custom_operators"]:
+        lines.append(f"custom/Flex operators: {', '.join(report['custom_operators'])}")
+    floats = ", ".join(f"{name} x{n}" for name, n in report["float_operators"].items())
+    lines.append(f"float operators: {floats or 'none'}")
+    lines.append(f"fully integer: {'yes' if report['fully_integer'] else 'no'}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The training side: model zoo, data, training, export and evaluation. May import TensorFlow/Keras."""

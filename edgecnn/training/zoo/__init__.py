@@ -1,0 +1,117 @@
+"""The model zoo: MobileNet V1/V2/V3 and SqueezeNet 1.0/1.1 as Keras 3 models, architecture as data.
+
+Importing this package does not import TensorFlow: the registry (:func:`list_models`, :func:`get_arch_info`,
+:func:`validate_build_args`) is plain Python and the Keras builders load TensorFlow on first use.
+
+Model contract: the input is float32 raw pixels 0..255 of shape ``(height, width, channels)``; with
+``include_preprocessing=True`` the first layer is ``Rescaling(1/127.5, offset=-1)`` (named ``rescaling``) mapping
+them to [-1, 1]; the output is float32 softmax probabilities of shape ``(classes,)`` from a layer named
+``predictions``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from edgecnn.training.zoo.profile import LayerRow, ModelProfile, profile_model
+from edgecnn.training.zoo.registry import (
+    NORMALIZATION,
+    REGISTRY,
+    ArchInfo,
+    get_arch_info,
+    list_models,
+    make_divisible,
+    parse_size,
+    validate_build_args,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+#: Allowed strides of the first convolution (see :func:`build_model`).
+STEM_STRIDES = (1, 2)
+
+__all__ = [
+    "NORMALIZATION",
+    "REGISTRY",
+    "STEM_STRIDES",
+    "ArchInfo",
+    "LayerRow",
+    "ModelProfile",
+    "build_model",
+    "get_arch_info",
+    "list_models",
+    "load_pretrained",
+    "make_divisible",
+    "parse_size",
+    "profile_model",
+    "validate_build_args",
+]
+
+
+def build_model(
+    arch: str,
+    *,
+    alpha: float = 1.0,
+    size: int | tuple[int, int] = 224,
+    channels: int = 3,
+    classes: int = 1000,
+    dropout: float | None = None,
+    separable: bool | None = None,
+    include_preprocessing: bool = True,
+    stem_stride: int = 2,
+) -> keras.Model:
+    """Builds an untrained Keras model of a registered architecture.
+
+    Args:
+        arch: Registered name (see :func:`list_models`), e.g. ``"mobilenet_v2"``.
+        alpha: Width multiplier (> 0); scales every layer's channels the way the paper / Keras does.
+        size: Input side, or ``(height, width)``; at least the architecture's ``min_size`` (32).
+        channels: 1 (grayscale) or 3 (color).
+        classes: Number of output classes (>= 2).
+        dropout: Dropout rate before the classifier; None for the architecture's default (0.2 for MobileNets,
+            0.5 for SqueezeNet).
+        separable: Depthwise-separable convolutions on (True) or replaced by full convolutions (False); None for
+            the architecture's default (True for MobileNets, False for SqueezeNet, i.e. the papers).
+        include_preprocessing: Put the ``Rescaling`` layer (0..255 -> [-1, 1]) into the model.
+        stem_stride: Stride of the first convolution: 2 as in the papers, or 1, the usual adaptation for small
+            inputs (CIFAR-sized images): every feature map keeps twice the side, at 4x the MACs and the same
+            parameters. MobileNetV2 0.35 at 32x32 on Fashion-MNIST ends on a 2x2 instead of a 1x1 map.
+
+    Returns:
+        A ``keras.Model`` taking float32 pixels 0..255 and returning float32 softmax probabilities.
+
+    Raises:
+        EdgeCNNError: On an unknown architecture or an invalid argument.
+    """
+    from edgecnn.core.errors import EdgeCNNError
+    from edgecnn.training.zoo.blocks import BuildConfig
+
+    info, (height, width) = validate_build_args(arch, alpha, size, channels, classes)
+    rate = info.default_dropout if dropout is None else dropout
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
+        raise EdgeCNNError(f"dropout must be in [0, 1). Received dropout={dropout!r}")
+    if isinstance(stem_stride, bool) or stem_stride not in STEM_STRIDES:
+        raise EdgeCNNError(f"stem stride must be 1 or 2. Received stem_stride={stem_stride!r}")
+    cfg = BuildConfig(
+        arch=info.name,
+        alpha=float(alpha),
+        height=height,
+        width=width,
+        channels=channels,
+        classes=classes,
+        dropout=float(rate),
+        separable=info.default_separable if separable is None else bool(separable),
+        include_preprocessing=bool(include_preprocessing),
+        stem_stride=int(stem_stride),
+    )
+    family = importlib.import_module(f"edgecnn.training.zoo.{info.family}")
+    return family.build(cfg)
+
+
+def load_pretrained(model, arch: str, alpha: float, weights: str):
+    """Loads Keras' pretrained weights into a zoo model; see :func:`edgecnn.training.zoo.transfer.load_pretrained`."""
+    from edgecnn.training.zoo.transfer import load_pretrained as _load
+
+    return _load(model, arch, alpha, weights)
