@@ -56,8 +56,18 @@ def edgecnn_command() -> list[str]:
 
 def time_to_first_prediction(model: Path, video: Path) -> dict:
     """Seconds from process start to the first JSON line, and to process exit."""
-    command = [*edgecnn_command(), "run", str(model), "--source", str(video), "--max-frames", "1", "--jsonl", "-",
-               "--quiet"]
+    command = [
+        *edgecnn_command(),
+        "run",
+        str(model),
+        "--source",
+        str(video),
+        "--max-frames",
+        "1",
+        "--jsonl",
+        "-",
+        "--quiet",
+    ]
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first_line = proc.stdout.readline()
@@ -74,8 +84,20 @@ def time_to_stop(model: Path, video: Path, sig: int, out_dir: Path) -> float:
     """Seconds from ``sig`` to the exit of a run writing JSON lines and a video (checks exit code 0)."""
     jsonl = out_dir / "stop.jsonl"
     jsonl.unlink(missing_ok=True)  # JSON lines are appended: start empty
-    command = [*edgecnn_command(), "run", str(model), "--source", str(video), "--realtime", "--loop", "--quiet",
-               "--jsonl", str(jsonl), "--save-video", str(out_dir / "stop.avi")]
+    command = [
+        *edgecnn_command(),
+        "run",
+        str(model),
+        "--source",
+        str(video),
+        "--realtime",
+        "--loop",
+        "--quiet",
+        "--jsonl",
+        str(jsonl),
+        "--save-video",
+        str(out_dir / "stop.avi"),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while (not jsonl.exists() or jsonl.stat().st_size < 1000) and time.monotonic() < deadline:
@@ -99,20 +121,33 @@ def main() -> int:
     runs = [time_to_first_prediction(model, video) for _ in range(args.repeats)]
     firsts = [r["first_prediction_s"] for r in runs]
     stops = {sig.name: time_to_stop(model, video, sig, video.parent) for sig in (signal.SIGTERM, signal.SIGINT)}
-    report = {"model": str(model), "video": str(video), "command": " ".join(edgecnn_command()),
-              "runs": runs, "median_s": statistics.median(firsts), "min_s": min(firsts), "max_s": max(firsts),
-              "target_s": TARGET_S, "pass": statistics.median(firsts) < TARGET_S, "stop_s": stops,
-              "loadavg": os.getloadavg()}
+    report = {
+        "model": str(model),
+        "video": str(video),
+        "command": " ".join(edgecnn_command()),
+        "runs": runs,
+        "median_s": statistics.median(firsts),
+        "min_s": min(firsts),
+        "max_s": max(firsts),
+        "target_s": TARGET_S,
+        "pass": statistics.median(firsts) < TARGET_S,
+        "stop_s": stops,
+        "loadavg": os.getloadavg(),
+    }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         for i, r in enumerate(runs):
             print(f"run {i + 1}: first prediction {r['first_prediction_s']:.3f} s, exit {r['exit_s']:.3f} s")
-        print(f"first prediction: median {report['median_s']:.3f} s, min {report['min_s']:.3f} s, "
-              f"max {report['max_s']:.3f} s (target < {TARGET_S} s): {'PASS' if report['pass'] else 'FAIL'}; "
-              f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("stop latency (signal to exit, outputs flushed): "
-              + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in stops.items()))
+        print(
+            f"first prediction: median {report['median_s']:.3f} s, min {report['min_s']:.3f} s, "
+            f"max {report['max_s']:.3f} s (target < {TARGET_S} s): {'PASS' if report['pass'] else 'FAIL'}; "
+            f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+        print(
+            "stop latency (signal to exit, outputs flushed): "
+            + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in stops.items())
+        )
     return 0 if report["pass"] else 1
 
 

@@ -31,8 +31,12 @@ def _data(source: str, size: int, images: int, seed: int) -> tuple[np.ndarray, n
     except EdgeCNNError as exc:
         print(f"note: {exc}; using random pixels", file=sys.stderr)
         rng = np.random.default_rng(seed)
-        return (rng.integers(0, 256, (images, size, size, 1), dtype=np.uint8),
-                rng.integers(0, 10, images).astype(np.int64), 10, "random")
+        return (
+            rng.integers(0, 256, (images, size, size, 1), dtype=np.uint8),
+            rng.integers(0, 10, images).astype(np.int64),
+            10,
+            "random",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,14 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     x, y, classes, source = _data(args.data, args.size, args.images, args.seed)
     keras.utils.set_random_seed(args.seed)
     model = build_model(args.arch, alpha=args.alpha, size=args.size, channels=x.shape[-1], classes=classes)
-    model.compile(keras.optimizers.Adam(1e-3), keras.losses.CategoricalCrossentropy(),
-                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    model.compile(
+        keras.optimizers.Adam(1e-3),
+        keras.losses.CategoricalCrossentropy(),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
 
     x_float = tf.constant(x.astype(np.float32))
     y_onehot = tf.constant(np.eye(classes, dtype=np.float32)[y])
     augment = None if args.no_augment else Augment()
-    ours = memory_dataset(x, y, num_classes=classes, batch_size=args.batch_size, training=True, augment=augment,
-                          seed=args.seed)
+    ours = memory_dataset(
+        x, y, num_classes=classes, batch_size=args.batch_size, training=True, augment=augment, seed=args.seed
+    )
     n = (len(x) // args.batch_size) * args.batch_size  # both sides train on whole batches only
     plain_x, plain_y = x_float[:n], y_onehot[:n]
 
@@ -84,22 +92,35 @@ def main(argv: list[str] | None = None) -> int:
         plain.append(plain_epoch())
         pipeline.append(pipeline_epoch())
     result = {
-        "arch": args.arch, "alpha": args.alpha, "size": args.size, "data": source, "images": n,
-        "batch_size": args.batch_size, "augment": augment is not None, "repeats": args.repeats,
+        "arch": args.arch,
+        "alpha": args.alpha,
+        "size": args.size,
+        "data": source,
+        "images": n,
+        "batch_size": args.batch_size,
+        "augment": augment is not None,
+        "repeats": args.repeats,
         "plain_fit_images_per_s": round(statistics.median(plain), 1),
         "pipeline_images_per_s": round(statistics.median(pipeline), 1),
-        "plain_runs": [round(v, 1) for v in plain], "pipeline_runs": [round(v, 1) for v in pipeline],
+        "plain_runs": [round(v, 1) for v in plain],
+        "pipeline_runs": [round(v, 1) for v in pipeline],
     }
     result["ratio"] = round(result["pipeline_images_per_s"] / result["plain_fit_images_per_s"], 3)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"{args.arch} alpha {args.alpha} @ {args.size}, {n} images/epoch, batch {args.batch_size}, "
-              f"data {source}, {args.repeats} interleaved epochs per side")
-        print(f"  model.fit on in-memory tensors : {result['plain_fit_images_per_s']:8.1f} images/s  "
-              f"{result['plain_runs']}")
-        print(f"  edgecnn pipeline{' + augment' if augment else '         '}       : "
-              f"{result['pipeline_images_per_s']:8.1f} images/s  {result['pipeline_runs']}")
+        print(
+            f"{args.arch} alpha {args.alpha} @ {args.size}, {n} images/epoch, batch {args.batch_size}, "
+            f"data {source}, {args.repeats} interleaved epochs per side"
+        )
+        print(
+            f"  model.fit on in-memory tensors : {result['plain_fit_images_per_s']:8.1f} images/s  "
+            f"{result['plain_runs']}"
+        )
+        print(
+            f"  edgecnn pipeline{' + augment' if augment else '         '}       : "
+            f"{result['pipeline_images_per_s']:8.1f} images/s  {result['pipeline_runs']}"
+        )
         print(f"  ratio pipeline / plain         : {result['ratio']:.3f}  (target >= 0.9)")
     return 0
 

@@ -56,12 +56,33 @@ def _poll_http(base: str, stop: threading.Event) -> None:
                 response.read(200_000)  # a few annotated frames
 
 
-def measure(model: Path, video: Path, frames: int = 10_000, every: int = 500, settle: int = 1000,
-            extra_args: list[str] | None = None, progress: bool = True) -> dict:
+def measure(
+    model: Path,
+    video: Path,
+    frames: int = 10_000,
+    every: int = 500,
+    settle: int = 1000,
+    extra_args: list[str] | None = None,
+    progress: bool = True,
+) -> dict:
     """Runs the daemon for ``frames`` frames and returns the RSS samples and growth (MiB)."""
     port = _free_port()
-    command = [*edgecnn_command(), "run", str(model), "--source", str(video), "--loop", "--max-frames", str(frames),
-               "--jsonl", "-", "--http", f"127.0.0.1:{port}", "--quiet", *(extra_args or [])]
+    command = [
+        *edgecnn_command(),
+        "run",
+        str(model),
+        "--source",
+        str(video),
+        "--loop",
+        "--max-frames",
+        str(frames),
+        "--jsonl",
+        "-",
+        "--http",
+        f"127.0.0.1:{port}",
+        "--quiet",
+        *(extra_args or []),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stop = threading.Event()
     poller = threading.Thread(target=_poll_http, args=(f"http://127.0.0.1:{port}/", stop), daemon=True)
@@ -85,11 +106,22 @@ def measure(model: Path, video: Path, frames: int = 10_000, every: int = 500, se
         raise RuntimeError(f"edgecnn run failed ({proc.returncode}, {count} frames): {err}")
     base = next(rss for n, rss in samples if n >= settle)
     growth = samples[-1][1] - base
-    return {"model": str(model), "frames": frames, "seconds": time.perf_counter() - start, "samples": samples,
-            "first_rss_mb": samples[0][1], "growth_from_first_mb": samples[-1][1] - samples[0][1],
-            "settled_at": settle, "settled_rss_mb": base, "final_rss_mb": samples[-1][1], "growth_mb": growth,
-            "max_rss_mb": max(rss for _, rss in samples), "target_mb": TARGET_MB, "pass": growth < TARGET_MB,
-            "command": " ".join(command)}
+    return {
+        "model": str(model),
+        "frames": frames,
+        "seconds": time.perf_counter() - start,
+        "samples": samples,
+        "first_rss_mb": samples[0][1],
+        "growth_from_first_mb": samples[-1][1] - samples[0][1],
+        "settled_at": settle,
+        "settled_rss_mb": base,
+        "final_rss_mb": samples[-1][1],
+        "growth_mb": growth,
+        "max_rss_mb": max(rss for _, rss in samples),
+        "target_mb": TARGET_MB,
+        "pass": growth < TARGET_MB,
+        "command": " ".join(command),
+    }
 
 
 def main() -> int:
@@ -105,11 +137,13 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{report['frames']} frames in {report['seconds']:.0f} s: RSS {report['first_rss_mb']:.1f} MiB after "
-              f"the first frame, {report['settled_rss_mb']:.1f} MiB at "
-              f"frame {report['settled_at']}, {report['final_rss_mb']:.1f} MiB at the end (max "
-              f"{report['max_rss_mb']:.1f}): growth {report['growth_mb']:+.2f} MiB (target < {TARGET_MB} MB): "
-              f"{'PASS' if report['pass'] else 'FAIL'}")
+        print(
+            f"{report['frames']} frames in {report['seconds']:.0f} s: RSS {report['first_rss_mb']:.1f} MiB after "
+            f"the first frame, {report['settled_rss_mb']:.1f} MiB at "
+            f"frame {report['settled_at']}, {report['final_rss_mb']:.1f} MiB at the end (max "
+            f"{report['max_rss_mb']:.1f}): growth {report['growth_mb']:+.2f} MiB (target < {TARGET_MB} MB): "
+            f"{'PASS' if report['pass'] else 'FAIL'}"
+        )
     return 0 if report["pass"] else 1
 
 

@@ -83,10 +83,15 @@ def build(output: Path) -> Path:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.uint8
     converter.inference_output_type = tf.uint8
-    metadata = ModelMetadata(labels=[f"class_{i}" for i in range(1000)], preprocessing=Preprocessing.for_model(224, 3),
-                             arch="mobilenet_v2", alpha=1.0, separable=True,
-                             quantization={"scheme": "int8", "input_dtype": "uint8", "output_dtype": "uint8"},
-                             extra={"note": "untrained weights, for benchmarks"})
+    metadata = ModelMetadata(
+        labels=[f"class_{i}" for i in range(1000)],
+        preprocessing=Preprocessing.for_model(224, 3),
+        arch="mobilenet_v2",
+        alpha=1.0,
+        separable=True,
+        quantization={"scheme": "int8", "input_dtype": "uint8", "output_dtype": "uint8"},
+        extra={"note": "untrained weights, for benchmarks"},
+    )
     write_bytes_atomic(output, embed_metadata(converter.convert(), metadata))
     return output
 

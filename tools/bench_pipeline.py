@@ -39,24 +39,36 @@ def main() -> int:
     model = ensure_model(args.model)
     threads = [int(t) for t in args.threads.split(",")]
     width, height = (int(v) for v in args.frame.lower().split("x"))
-    results = benchmark(model, threads=threads, runs=args.runs, warmup=args.warmup, pipeline=True, k=5,
-                        frame_size=(width, height))
+    results = benchmark(
+        model, threads=threads, runs=args.runs, warmup=args.warmup, pipeline=True, k=5, frame_size=(width, height)
+    )
     assert "tensorflow" not in sys.modules, "the measuring process must not load TensorFlow"
     # The verdict uses the ratio of medians: on a shared machine a few preempted runs swing the means either way.
     verdicts = {r.threads: r.pipeline["overhead_median"] <= TARGET for r in results}
     if args.json:
-        print(json.dumps({"results": [r.to_dict() for r in results], "target": TARGET,
-                          "pass": all(verdicts.values()), "cpus": os.cpu_count(),
-                          "loadavg": os.getloadavg()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "results": [r.to_dict() for r in results],
+                    "target": TARGET,
+                    "pass": all(verdicts.values()),
+                    "cpus": os.cpu_count(),
+                    "loadavg": os.getloadavg(),
+                },
+                indent=2,
+            )
+        )
     else:
         print(format_results(results))
         print(f"\nload average {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         for r in results:
             p = r.pipeline
-            print(f"threads {r.threads}: pipeline {p['latency']['median_ms']:.2f} ms vs raw invoke "
-                  f"{r.latency['median_ms']:.2f} ms (medians) = {p['overhead_median']:.3f}x; means "
-                  f"{p['overhead']:.3f}x, fastest runs {p['overhead_min']:.3f}x (target <= {TARGET}x): "
-                  f"{'PASS' if verdicts[r.threads] else 'FAIL'}")
+            print(
+                f"threads {r.threads}: pipeline {p['latency']['median_ms']:.2f} ms vs raw invoke "
+                f"{r.latency['median_ms']:.2f} ms (medians) = {p['overhead_median']:.3f}x; means "
+                f"{p['overhead']:.3f}x, fastest runs {p['overhead_min']:.3f}x (target <= {TARGET}x): "
+                f"{'PASS' if verdicts[r.threads] else 'FAIL'}"
+            )
     return 0 if all(verdicts.values()) else 1
 
 

@@ -65,7 +65,7 @@ def augment(images: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarr
         padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
         height, width = images.shape[1:3]
         for i, (dy, dx) in enumerate(rng.integers(0, 2 * pad + 1, (len(images), 2))):
-            images[i] = padded[i, dy:dy + height, dx:dx + width]
+            images[i] = padded[i, dy : dy + height, dx : dx + width]
     return images
 
 
@@ -78,45 +78,76 @@ def run_recipe(recipe: dict, data: Path, out: Path) -> None:
     train_x, train_y, val_x, val_y, test_x, test_y = load(data, size)
     if recipe.get("limit"):
         n = recipe["limit"]
-        train_x, train_y, val_x, val_y, test_x, test_y = (a[:n] for a in (train_x, train_y, val_x, val_y,
-                                                                            test_x, test_y))
+        train_x, train_y, val_x, val_y, test_x, test_y = (
+            a[:n] for a in (train_x, train_y, val_x, val_y, test_x, test_y)
+        )
     keras.utils.set_random_seed(recipe.get("seed", 0))
-    model = build_model(recipe["arch"], alpha=recipe["alpha"], size=size, channels=1, classes=10,
-                        dropout=recipe.get("dropout"), stem_stride=recipe.get("stem_stride", 2))
+    model = build_model(
+        recipe["arch"],
+        alpha=recipe["alpha"],
+        size=size,
+        channels=1,
+        classes=10,
+        dropout=recipe.get("dropout"),
+        stem_stride=recipe.get("stem_stride", 2),
+    )
     batch, epochs = recipe.get("batch", 128), recipe.get("epochs", 10)
     total = int(np.ceil(len(train_x) / batch)) * epochs
     warmup = min(total // epochs, total // 10)
-    schedule = keras.optimizers.schedules.CosineDecay(0.0, total - warmup, warmup_target=recipe["lr"],
-                                                      warmup_steps=warmup)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, total - warmup, warmup_target=recipe["lr"], warmup_steps=warmup
+    )
     if recipe.get("opt", "adamw") == "adamw":
         optimizer = keras.optimizers.AdamW(schedule, weight_decay=recipe.get("wd", 0.02), global_clipnorm=1.0)
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     else:
         optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
-    model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=recipe.get("ls", 0.1)),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=recipe.get("ls", 0.1)), metrics=["accuracy"]
+    )
     rng = np.random.default_rng(recipe.get("seed", 0))
     targets = keras.utils.to_categorical(train_y, 10)
     history, start = [], time.time()
     for epoch in range(epochs):
-        fit = model.fit(augment(train_x, rng, recipe.get("aug", "flip")), targets, batch_size=batch,
-                        epochs=epoch + 1, initial_epoch=epoch, verbose=0, shuffle=True)
+        fit = model.fit(
+            augment(train_x, rng, recipe.get("aug", "flip")),
+            targets,
+            batch_size=batch,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            verbose=0,
+            shuffle=True,
+        )
         val = float((model.predict(val_x, batch_size=1000, verbose=0).argmax(1) == val_y).mean())
         test = float((model.predict(test_x, batch_size=1000, verbose=0).argmax(1) == test_y).mean())
-        history.append({"epoch": epoch + 1, "train_acc": round(float(fit.history["accuracy"][-1]), 4),
-                        "val": round(val, 4), "test": round(test, 4)})
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_acc": round(float(fit.history["accuracy"][-1]), 4),
+                "val": round(val, 4),
+                "test": round(test, 4),
+            }
+        )
         print(recipe["name"], history[-1], f"{time.time() - start:.0f}s", flush=True)
     with out.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"recipe": recipe, "final": history[-1], "history": history,
-                                 "seconds": round(time.time() - start, 1)}) + "\n")
+        handle.write(
+            json.dumps(
+                {"recipe": recipe, "final": history[-1], "history": history, "seconds": round(time.time() - start, 1)}
+            )
+            + "\n"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("configs", type=Path, help="JSON lines, one recipe each.")
     parser.add_argument("out", type=Path, help="Results file (JSON lines, appended).")
-    parser.add_argument("--data", type=Path, default=Path("/usr/share/datasets/fashion-mnist"),
-                        help="Directory with the four Fashion-MNIST IDX files.")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("/usr/share/datasets/fashion-mnist"),
+        help="Directory with the four Fashion-MNIST IDX files.",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="Recipes trained at the same time.")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a worker: train this one JSON recipe
     args = parser.parse_args(argv)
@@ -131,8 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         while len(running) >= args.jobs:
             failed += sum(p.wait() != 0 for p in running[:1])
             running = running[1:]
-        running.append(subprocess.Popen([sys.executable, __file__, str(args.configs), str(args.out),
-                                         "--data", str(args.data), "--one", recipe], env=env))
+        running.append(
+            subprocess.Popen(
+                [sys.executable, __file__, str(args.configs), str(args.out), "--data", str(args.data), "--one", recipe],
+                env=env,
+            )
+        )
     failed += sum(p.wait() != 0 for p in running)
     return 1 if failed else 0
 

@@ -29,8 +29,12 @@ def score(predictions: Path, truth: Path) -> dict:
         total_ms.append(record["ms"]["total"])
     if not scored:
         raise SystemExit(f"error: no prediction in {predictions} matches a frame of {truth}")
-    return {"frames": scored, "top1": correct / scored, "invoke_ms_median": statistics.median(invoke_ms),
-            "total_ms_median": statistics.median(total_ms)}
+    return {
+        "frames": scored,
+        "top1": correct / scored,
+        "invoke_ms_median": statistics.median(invoke_ms),
+        "total_ms_median": statistics.median(total_ms),
+    }
 
 
 def main() -> None:
@@ -44,9 +48,11 @@ def main() -> None:
         json.dump(result, sys.stdout)
         print()
     else:
-        print(f"video top-1 accuracy {result['top1']:.2%} over {result['frames']} frames "
-              f"(median invoke {result['invoke_ms_median']:.2f} ms, "
-              f"per-frame total {result['total_ms_median']:.2f} ms)")
+        print(
+            f"video top-1 accuracy {result['top1']:.2%} over {result['frames']} frames "
+            f"(median invoke {result['invoke_ms_median']:.2f} ms, "
+            f"per-frame total {result['total_ms_median']:.2f} ms)"
+        )
 
 
 if __name__ == "__main__":

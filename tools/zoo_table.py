@@ -25,14 +25,16 @@ def measure() -> list[dict]:
     for pub in tqdm(PUBLISHED, desc="building", unit="model", file=sys.stderr):
         model = build_model(pub.arch, alpha=pub.alpha, size=pub.size, classes=1000, separable=pub.separable)
         prof = profile_model(model)
-        rows.append({
-            **pub._asdict(),
-            "params": prof.params,
-            "inference_params": prof.inference_params,
-            "macs": prof.macs,
-            "params_dev_pct": 100 * (prof.inference_params / (pub.params_m * 1e6) - 1),
-            "macs_dev_pct": None if pub.macs_m is None else 100 * (prof.macs / (pub.macs_m * 1e6) - 1),
-        })
+        rows.append(
+            {
+                **pub._asdict(),
+                "params": prof.params,
+                "inference_params": prof.inference_params,
+                "macs": prof.macs,
+                "params_dev_pct": 100 * (prof.inference_params / (pub.params_m * 1e6) - 1),
+                "macs_dev_pct": None if pub.macs_m is None else 100 * (prof.macs / (pub.macs_m * 1e6) - 1),
+            }
+        )
         del model
     return rows
 

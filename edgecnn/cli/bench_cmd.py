@@ -41,12 +41,16 @@ def bench_command(
     threads: str = typer.Option("1", "--threads", help="Thread counts to sweep, comma-separated (e.g. 1,2,4)."),
     runs: int = typer.Option(100, "--runs", help="Timed invokes per thread count."),
     warmup: int = typer.Option(10, "--warmup", help="Untimed invokes before them."),
-    pipeline: bool = typer.Option(False, "--pipeline", help="Also time a camera-like frame through prepare + invoke "
-                                  "+ postprocess, interleaved with the raw invokes."),
+    pipeline: bool = typer.Option(
+        False,
+        "--pipeline",
+        help="Also time a camera-like frame through prepare + invoke + postprocess, interleaved with the raw invokes.",
+    ),
     frame: str = typer.Option("640x480", "--frame", help="Frame size WIDTHxHEIGHT for --pipeline."),
     delegate: str | None = typer.Option(None, "--delegate", help="External delegate library, e.g. libedgetpu.so.1."),
-    interpreter: str | None = typer.Option(None, "--interpreter",
-                                           help="Force ai_edge_litert, tflite_runtime or tensorflow."),
+    interpreter: str | None = typer.Option(
+        None, "--interpreter", help="Force ai_edge_litert, tflite_runtime or tensorflow."
+    ),
     json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Benchmark a .tflite model like TFLite's benchmark_model.
@@ -63,11 +67,22 @@ def bench_command(
     def progress(result) -> None:
         if not json:
             s = result.latency
-            typer.echo(f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, "
-                       f"median {s['median_ms']:.2f} ms", err=True)
+            typer.echo(
+                f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, median {s['median_ms']:.2f} ms",
+                err=True,
+            )
 
-    results = benchmark(model, threads=counts, runs=runs, warmup=warmup, pipeline=pipeline, frame_size=frame_size,
-                        delegate=delegate, backend=interpreter, on_result=progress)
+    results = benchmark(
+        model,
+        threads=counts,
+        runs=runs,
+        warmup=warmup,
+        pipeline=pipeline,
+        frame_size=frame_size,
+        delegate=delegate,
+        backend=interpreter,
+        on_result=progress,
+    )
     if json:
         echo_json([r.to_dict() for r in results])
     else:

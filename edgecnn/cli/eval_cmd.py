@@ -12,8 +12,9 @@ from edgecnn.cli._app import command, echo_json
 @command("eval")
 def eval_command(
     model: Path = typer.Argument(..., help="Run directory, .keras or .tflite file."),
-    data: str = typer.Option(None, "--data", "-d",
-                             help="Data source; default: the run's own (required for a .tflite)."),
+    data: str = typer.Option(
+        None, "--data", "-d", help="Data source; default: the run's own (required for a .tflite)."
+    ),
     split: str = typer.Option("test", help="test (falls back to val where there is none), val or train."),
     limit: int = typer.Option(None, help="Score a stratified subset of at most N images."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per inference batch."),
@@ -26,8 +27,9 @@ def eval_command(
     """
     from edgecnn.training.evaluate import evaluate
 
-    result = evaluate(model, data, split, limit=limit, batch_size=batch_size, confusion_png=confusion,
-                      progress=not json_out)
+    result = evaluate(
+        model, data, split, limit=limit, batch_size=batch_size, confusion_png=confusion, progress=not json_out
+    )
     if json_out:
         echo_json(result)
         return

@@ -33,8 +33,11 @@ def expand_bare_quantize(args: list[str]) -> list[str]:
             following = args[i + 1] if i + 1 < len(args) else None
             takes_value = following is not None and (
                 following.lower() in SCHEMES
-                or (not following.startswith("-") and not any(c in following for c in "/.")
-                    and not Path(following).exists())
+                or (
+                    not following.startswith("-")
+                    and not any(c in following for c in "/.")
+                    and not Path(following).exists()
+                )
             )
             if not takes_value:
                 token = f"{QUANTIZE_FLAG}={DEFAULT_QUANTIZE}"
@@ -50,31 +53,48 @@ class QuantizeFlagCommand(EdgeCommand):
 
 
 _SCHEMES_EPILOG = "Schemes: " + "  ".join(
-    f"{name} (--io {'|'.join(s.io)}): {s.description}" for name, s in SCHEMES.items())
+    f"{name} (--io {'|'.join(s.io)}): {s.description}" for name, s in SCHEMES.items()
+)
 
 
 @command("export", cls=QuantizeFlagCommand, epilog=_SCHEMES_EPILOG)
 def export_command(
     source: Path = typer.Argument(..., help="A training run directory or a .keras model file."),
-    output: str | None = typer.Option(None, "-o", "--output",
-                                       help="Output .tflite file, or a directory for model_<scheme>.tflite. "
-                                            "Default: the run directory."),
-    quantize: str | None = typer.Option(None, QUANTIZE_FLAG, metavar="[SCHEME]",
-                                        help=f"Quantise. Alone: {DEFAULT_QUANTIZE} (full integer, uint8 I/O). "
-                                             f"Schemes: {', '.join(SCHEMES)}. Without it: float32."),
-    io: str | None = typer.Option(None, "--io", help="Input/output dtype: uint8, int8 or float32 for int8 "
-                                                     "(default uint8); float32 or int16 for int16x8."),
-    calib_data: str | None = typer.Option(None, "--calib-data",
-                                          help="Calibration images (folder, IDX directory, dataset name). "
-                                               "Default: the run's own training data."),
+    output: str | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Output .tflite file, or a directory for model_<scheme>.tflite. Default: the run directory.",
+    ),
+    quantize: str | None = typer.Option(
+        None,
+        QUANTIZE_FLAG,
+        metavar="[SCHEME]",
+        help=f"Quantise. Alone: {DEFAULT_QUANTIZE} (full integer, uint8 I/O). "
+        f"Schemes: {', '.join(SCHEMES)}. Without it: float32.",
+    ),
+    io: str | None = typer.Option(
+        None,
+        "--io",
+        help="Input/output dtype: uint8, int8 or float32 for int8 (default uint8); float32 or int16 for int16x8.",
+    ),
+    calib_data: str | None = typer.Option(
+        None,
+        "--calib-data",
+        help="Calibration images (folder, IDX directory, dataset name). Default: the run's own training data.",
+    ),
     calib_samples: int = typer.Option(300, "--calib-samples", help="Calibration images (class-stratified)."),
     verify_samples: int = typer.Option(1000, "--verify-samples", help="Validation images for verification."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the Keras vs .tflite comparison."),
-    per_tensor: bool = typer.Option(False, "--per-tensor",
-                                    help="int8 only: one weight scale per tensor instead of per output channel "
-                                         "(about 10% smaller file; verification shows the accuracy cost)."),
-    strict: bool = typer.Option(False, "--strict",
-                                help="Exit 1 and write nothing when accuracy drops by more than 2 points."),
+    per_tensor: bool = typer.Option(
+        False,
+        "--per-tensor",
+        help="int8 only: one weight scale per tensor instead of per output channel "
+        "(about 10% smaller file; verification shows the accuracy cost).",
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 and write nothing when accuracy drops by more than 2 points."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Export a trained model to a quantised .tflite with embedded labels and preprocessing, then verify it.
@@ -88,14 +108,25 @@ def export_command(
     from edgecnn.training.export.exporter import AccuracyDropError, export
 
     try:
-        result = export(source, output, quantize=quantize, io=io, calib_data=calib_data, calib_samples=calib_samples,
-                        verify_samples=verify_samples, verify=not no_verify, strict=strict,
-                        per_tensor=per_tensor)
+        result = export(
+            source,
+            output,
+            quantize=quantize,
+            io=io,
+            calib_data=calib_data,
+            calib_samples=calib_samples,
+            verify_samples=verify_samples,
+            verify=not no_verify,
+            strict=strict,
+            per_tensor=per_tensor,
+        )
     except AccuracyDropError as exc:
         report_error(str(exc))
         raise typer.Exit(1) from None
     if as_json:
         echo_json(result.to_dict())
     else:
-        typer.echo(f"wrote {result.output} ({result.size_bytes / 1e6:.2f} MB, {result.scheme}, {result.io} I/O) "
-                   f"and {result.labels_path}")
+        typer.echo(
+            f"wrote {result.output} ({result.size_bytes / 1e6:.2f} MB, {result.scheme}, {result.io} I/O) "
+            f"and {result.labels_path}"
+        )

@@ -33,9 +33,12 @@ def format_info(summary: dict) -> str:
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         lines.append("")
         for row in rows:
-            lines.append("  ".join(
-                cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip())
+            lines.append(
+                "  ".join(
+                    cell.rjust(w) if i >= 3 else cell.ljust(w)
+                    for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+                ).rstrip()
+            )
     return "\n".join(lines)
 
 
@@ -46,11 +49,17 @@ def info_command(
     size: str = typer.Option(None, "--size", help="Input side or HEIGHTxWIDTH [default: the architecture's]."),
     channels: int = typer.Option(3, "--channels", help="1 (grayscale) or 3 (color)."),
     classes: int = typer.Option(1000, "--classes", help="Number of output classes."),
-    separable: bool = typer.Option(None, "--separable/--no-separable",
-                                   help="Depthwise-separable convs [default: the architecture's]."),
-    stem_stride: int = typer.Option(2, "--stem-stride", min=1, max=2,
-                                    help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
-                                         "feature-map side, 4x the MACs, same parameters)."),
+    separable: bool = typer.Option(
+        None, "--separable/--no-separable", help="Depthwise-separable convs [default: the architecture's]."
+    ),
+    stem_stride: int = typer.Option(
+        2,
+        "--stem-stride",
+        min=1,
+        max=2,
+        help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
+        "feature-map side, 4x the MACs, same parameters).",
+    ),
     layers: bool = typer.Option(False, "--layers", help="Add the per-layer table."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -60,8 +69,16 @@ def info_command(
 
     # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
     validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)
-    summary = summarize_model(arch, alpha=alpha, size=size, channels=channels, classes=classes,
-                              separable=separable, stem_stride=stem_stride, include_layers=layers)
+    summary = summarize_model(
+        arch,
+        alpha=alpha,
+        size=size,
+        channels=channels,
+        classes=classes,
+        separable=separable,
+        stem_stride=stem_stride,
+        include_layers=layers,
+    )
     if json_out:
         echo_json(summary)
     else:

@@ -26,13 +26,21 @@ def format_architectures(rows: list[dict]) -> str:
     """A plain-text table of :func:`list_architectures` rows plus a note on the switches."""
     header = ("name", "size", "alpha", "dropout", "separable", "min size", "description")
     table = [header] + [
-        (r["name"], str(r["default_size"]), f"{r['default_alpha']:g}", f"{r['default_dropout']:g}",
-         "yes" if r["default_separable"] else "no", str(r["min_size"]), r["description"])
+        (
+            r["name"],
+            str(r["default_size"]),
+            f"{r['default_alpha']:g}",
+            f"{r['default_dropout']:g}",
+            "yes" if r["default_separable"] else "no",
+            str(r["min_size"]),
+            r["description"],
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
-             for row in table]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1] for row in table
+    ]
     return "\n".join(lines) + "\n\n" + SWITCHES_NOTE
 
 

@@ -21,12 +21,17 @@ app.add_typer(sweep_app, name="sweep")
 def sweep(
     ctx: typer.Context,
     data: str = typer.Option(None, "--data", help="Dataset: image folder, IDX files or a name (fashion_mnist)."),
-    arch: str = typer.Option(None, "--arch", help="Comma-separated architectures "
-                             "(default: mobilenet_v1,mobilenet_v2,squeezenet_1_1)."),
+    arch: str = typer.Option(
+        None, "--arch", help="Comma-separated architectures (default: mobilenet_v1,mobilenet_v2,squeezenet_1_1)."
+    ),
     alpha: str = typer.Option(None, "--alpha", help="Comma-separated width multipliers (default: 0.25,0.5,0.75,1)."),
     size: str = typer.Option(None, "--size", help="Comma-separated input sizes in pixels (default: 32,64)."),
-    quantize: str = typer.Option(None, "--quantize", help="Comma-separated schemes: float32, float16, dynamic, int8, "
-                                 "int16x8 (default: float32,float16,dynamic,int8)."),
+    quantize: str = typer.Option(
+        None,
+        "--quantize",
+        help="Comma-separated schemes: float32, float16, dynamic, int8, "
+        "int16x8 (default: float32,float16,dynamic,int8).",
+    ),
     epochs: int = typer.Option(None, "--epochs", help="Training epochs per network (default: 3)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Training batch size (default: 64)."),
     lr: float = typer.Option(None, "--lr", help="Learning rate (default: the trainer's)."),
@@ -34,32 +39,43 @@ def sweep(
     val_split: float = typer.Option(None, "--val-split", help="Validation fraction (default: the trainer's)."),
     channels: int = typer.Option(None, "--channels", help="Input channels, 1 or 3 (default: the dataset's)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default: 0)."),
-    train_opt: list[str] = typer.Option(None, "--train-opt", help="A further trainer argument as KEY=VALUE, "
-                                        "repeatable (e.g. optimizer=sgd, augment=false)."),
-    eval_samples: int = typer.Option(None, "--eval-samples", help="Evaluate on the first N test images "
-                                     "(default: all)."),
-    calib_samples: int = typer.Option(None, "--calib-samples", help="Calibration images for int8/int16x8 "
-                                      "(default: the exporter's)."),
+    train_opt: list[str] = typer.Option(
+        None,
+        "--train-opt",
+        help="A further trainer argument as KEY=VALUE, repeatable (e.g. optimizer=sgd, augment=false).",
+    ),
+    eval_samples: int = typer.Option(
+        None, "--eval-samples", help="Evaluate on the first N test images (default: all)."
+    ),
+    calib_samples: int = typer.Option(
+        None, "--calib-samples", help="Calibration images for int8/int16x8 (default: the exporter's)."
+    ),
     threads: int = typer.Option(None, "--threads", help="Interpreter threads for the latency benchmark (default: 1)."),
     bench_runs: int = typer.Option(None, "--bench-runs", help="Timed runs per model (default: 100)."),
     bench_warmup: int = typer.Option(None, "--bench-warmup", help="Warm-up runs per model (default: 10)."),
     out: Path = typer.Option(None, "--out", "-o", help="Sweep folder (trials, results, report, plots)."),
     resume: bool = typer.Option(None, "--resume", help="Continue the sweep in --out, skipping finished rows."),
-    executor: str = typer.Option(None, "--executor", help="local (sequential) or ray (one Ray task per trial) "
-                                 "(default: local)."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Existing Ray cluster [default: start a local one "
-                                    "on 127.0.0.1]."),
+    executor: str = typer.Option(
+        None, "--executor", help="local (sequential) or ray (one Ray task per trial) (default: local)."
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="Existing Ray cluster [default: start a local one on 127.0.0.1]."
+    ),
     ray_cpus: int = typer.Option(None, "--ray-cpus", help="CPUs of the local Ray instance (default: 2)."),
     min_accuracy: float = typer.Option(None, "--min-accuracy", help="Accuracy floor for --select (fraction, 0.9)."),
     select: bool = typer.Option(None, "--select", help="After the sweep, copy the best model above --min-accuracy."),
-    select_by: str = typer.Option(None, "--select-by", help="size (smallest file) or latency (fastest) "
-                                  "(default: size)."),
-    select_to: str = typer.Option(None, "--select-to", help="Destination .tflite ({arch} {alpha} {size} {scheme} "
-                                  "are filled in) or folder."),
-    select_scheme: str = typer.Option(None, "--select-scheme", help="Select among these schemes only "
-                                      "(comma-separated, e.g. int8) (default: all)."),
-    config: Path = typer.Option(None, "--config", help="A sweep.toml or sweep.json with any of these settings "
-                                "(options given here override it)."),
+    select_by: str = typer.Option(
+        None, "--select-by", help="size (smallest file) or latency (fastest) (default: size)."
+    ),
+    select_to: str = typer.Option(
+        None, "--select-to", help="Destination .tflite ({arch} {alpha} {size} {scheme} are filled in) or folder."
+    ),
+    select_scheme: str = typer.Option(
+        None, "--select-scheme", help="Select among these schemes only (comma-separated, e.g. int8) (default: all)."
+    ),
+    config: Path = typer.Option(
+        None, "--config", help="A sweep.toml or sweep.json with any of these settings (options given here override it)."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the result rows as JSON."),
 ) -> None:
@@ -73,13 +89,35 @@ def sweep(
     from edgecnn.sweep.config import config_from_mapping, normalize_settings, parse_train_options, read_config_file
     from edgecnn.sweep.runner import run_sweep
 
-    given = {"data": data, "arch": arch, "alpha": alpha, "size": size, "quantize": quantize, "epochs": epochs,
-             "batch_size": batch_size, "lr": lr, "max_samples": max_samples, "val_split": val_split,
-             "channels": channels, "seed": seed, "eval_samples": eval_samples, "calib_samples": calib_samples,
-             "threads": threads, "bench_runs": bench_runs, "bench_warmup": bench_warmup, "out": out,
-             "resume": resume, "executor": executor, "ray_address": ray_address, "ray_cpus": ray_cpus,
-             "min_accuracy": min_accuracy, "select": select, "select_by": select_by, "select_to": select_to,
-             "select_scheme": select_scheme}
+    given = {
+        "data": data,
+        "arch": arch,
+        "alpha": alpha,
+        "size": size,
+        "quantize": quantize,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "max_samples": max_samples,
+        "val_split": val_split,
+        "channels": channels,
+        "seed": seed,
+        "eval_samples": eval_samples,
+        "calib_samples": calib_samples,
+        "threads": threads,
+        "bench_runs": bench_runs,
+        "bench_warmup": bench_warmup,
+        "out": out,
+        "resume": resume,
+        "executor": executor,
+        "ray_address": ray_address,
+        "ray_cpus": ray_cpus,
+        "min_accuracy": min_accuracy,
+        "select": select,
+        "select_by": select_by,
+        "select_to": select_to,
+        "select_scheme": select_scheme,
+    }
     settings = normalize_settings(read_config_file(config)) if config else {}
     settings.update(normalize_settings(given))
     if train_opt:  # merged into the config file's [train_options], option by option
@@ -122,19 +160,33 @@ def _selection(settings: dict) -> dict | None:
         schemes = parse_list(settings["select_scheme"], str, "select-scheme")
         unknown = [s for s in schemes if s not in SCHEMES]
         if unknown:
-            raise EdgeCNNError(f"unknown quantization scheme {unknown[0]!r} in --select-scheme; choose from "
-                               f"{', '.join(SCHEMES)}")
-    return {"min_accuracy": check_min_accuracy(float(settings["min_accuracy"])), "by": by,
-            "select_to": settings["select_to"], "schemes": schemes}
+            raise EdgeCNNError(
+                f"unknown quantization scheme {unknown[0]!r} in --select-scheme; choose from {', '.join(SCHEMES)}"
+            )
+    return {
+        "min_accuracy": check_min_accuracy(float(settings["min_accuracy"])),
+        "by": by,
+        "select_to": settings["select_to"],
+        "schemes": schemes,
+    }
 
 
 def _select(sweep_dir: Path, selection: dict) -> dict:
     from edgecnn.sweep.select import select_model
 
-    result = select_model(sweep_dir, selection["min_accuracy"], by=selection["by"],
-                          select_to=selection["select_to"], schemes=selection["schemes"])
-    return {"model": str(result["model"]), "labels": str(result["labels"]), "card": str(result["card"]),
-            "row": result["row"]}
+    result = select_model(
+        sweep_dir,
+        selection["min_accuracy"],
+        by=selection["by"],
+        select_to=selection["select_to"],
+        schemes=selection["schemes"],
+    )
+    return {
+        "model": str(result["model"]),
+        "labels": str(result["labels"]),
+        "card": str(result["card"]),
+        "row": result["row"],
+    }
 
 
 @sweep_app.command("report", cls=EdgeCommand)
@@ -158,19 +210,36 @@ def select_cmd(
     sweep_dir: Path = typer.Argument(..., help="A finished sweep folder."),
     min_accuracy: float = typer.Option(..., "--min-accuracy", help="Accuracy floor (fraction of 1, e.g. 0.9)."),
     select_by: str = typer.Option("size", "--select-by", "--by", help="size (smallest file) or latency (fastest)."),
-    select_to: str = typer.Option(..., "--select-to", "--to", help="Destination .tflite ({arch} {alpha} {size} "
-                                  "{scheme} are filled in) or folder."),
-    select_scheme: str = typer.Option(None, "--select-scheme", "--scheme", help="Select among these schemes only "
-                                      "(comma-separated, e.g. int8) (default: all)."),
+    select_to: str = typer.Option(
+        ..., "--select-to", "--to", help="Destination .tflite ({arch} {alpha} {size} {scheme} are filled in) or folder."
+    ),
+    select_scheme: str = typer.Option(
+        None,
+        "--select-scheme",
+        "--scheme",
+        help="Select among these schemes only (comma-separated, e.g. int8) (default: all).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the selection as JSON."),
 ) -> None:
     """Copy the smallest (or fastest) model of a sweep above an accuracy floor, with labels and a model card."""
-    chosen = _select(sweep_dir, _selection({"select": True, "min_accuracy": min_accuracy, "select_by": select_by,
-                                            "select_to": select_to, "select_scheme": select_scheme}))
+    chosen = _select(
+        sweep_dir,
+        _selection(
+            {
+                "select": True,
+                "min_accuracy": min_accuracy,
+                "select_by": select_by,
+                "select_to": select_to,
+                "select_scheme": select_scheme,
+            }
+        ),
+    )
     if as_json:
         echo_json(chosen)
         return
     row = chosen["row"]
-    typer.echo(f"{chosen['model']}: {row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}, "
-               f"{100 * row['tflite_top1']:.2f}% top-1, {row['file_bytes']:,} bytes")
+    typer.echo(
+        f"{chosen['model']}: {row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}, "
+        f"{100 * row['tflite_top1']:.2f}% top-1, {row['file_bytes']:,} bytes"
+    )
     typer.echo(f"model card: {chosen['card']}")

@@ -13,9 +13,13 @@ from edgecnn.core.errors import EdgeCNNError
 @command("train")
 def train_command(
     arch: str = typer.Argument(..., help="Architecture (see `edgecnn models`), e.g. mobilenet_v2."),
-    data: str = typer.Option(None, "--data", "-d",
-                             help="Folder of class sub-folders (optionally train/ val/ test/), a directory of IDX "
-                                  "files, or fashion_mnist | mnist | cifar10. Not needed with --resume."),
+    data: str = typer.Option(
+        None,
+        "--data",
+        "-d",
+        help="Folder of class sub-folders (optionally train/ val/ test/), a directory of IDX "
+        "files, or fashion_mnist | mnist | cifar10. Not needed with --resume.",
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (or continue with --resume)."),
     alpha: float = typer.Option(1.0, help="Width multiplier."),
     size: str = typer.Option("32", help="Input side, or HEIGHTxWIDTH."),
@@ -36,14 +40,21 @@ def train_command(
     val_split: float = typer.Option(0.1, "--val-split", help="Validation fraction when the data has no val split."),
     resize_mode: str = typer.Option("stretch", "--resize-mode", help="stretch or crop (keep aspect, centre crop)."),
     augment: bool = typer.Option(True, "--augment/--no-augment", help="Augment training batches."),
-    flip: bool = typer.Option(None, "--flip/--no-flip",
-                              help="Random horizontal flips; default: on, off for digits (mnist, plain IDX)."),
+    flip: bool = typer.Option(
+        None, "--flip/--no-flip", help="Random horizontal flips; default: on, off for digits (mnist, plain IDX)."
+    ),
     dropout: float = typer.Option(None, help="Dropout before the classifier; default: the architecture's."),
-    separable: bool = typer.Option(None, "--separable/--no-separable",
-                                   help="Depthwise-separable convolutions; default: the architecture's."),
-    stem_stride: int = typer.Option(2, "--stem-stride", min=1, max=2,
-                                    help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
-                                         "feature-map side, 4x the MACs, same parameters)."),
+    separable: bool = typer.Option(
+        None, "--separable/--no-separable", help="Depthwise-separable convolutions; default: the architecture's."
+    ),
+    stem_stride: int = typer.Option(
+        2,
+        "--stem-stride",
+        min=1,
+        max=2,
+        help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
+        "feature-map side, 4x the MACs, same parameters).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
@@ -55,11 +66,34 @@ def train_command(
         raise EdgeCNNError("--data is required (except with --resume)")
     from edgecnn.training.train import train
 
-    metrics = train(arch, data, out, alpha=alpha, size=size, channels=channels, epochs=epochs, batch_size=batch_size,
-                    lr=lr, schedule=schedule, optimizer=optimizer, label_smoothing=label_smoothing, weights=weights,
-                    freeze_backbone=freeze_backbone, fine_tune_at=fine_tune_at, resume=resume, force=force,
-                    seed=seed, max_samples=max_samples, val_split=val_split, resize_mode=resize_mode,
-                    augment=augment, flip=flip, dropout=dropout, separable=separable,
-                    stem_stride=stem_stride, progress=not quiet)
+    metrics = train(
+        arch,
+        data,
+        out,
+        alpha=alpha,
+        size=size,
+        channels=channels,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        schedule=schedule,
+        optimizer=optimizer,
+        label_smoothing=label_smoothing,
+        weights=weights,
+        freeze_backbone=freeze_backbone,
+        fine_tune_at=fine_tune_at,
+        resume=resume,
+        force=force,
+        seed=seed,
+        max_samples=max_samples,
+        val_split=val_split,
+        resize_mode=resize_mode,
+        augment=augment,
+        flip=flip,
+        dropout=dropout,
+        separable=separable,
+        stem_stride=stem_stride,
+        progress=not quiet,
+    )
     if json_out:
         echo_json(metrics)

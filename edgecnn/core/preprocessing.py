@@ -96,8 +96,13 @@ class Preprocessing:
     def for_model(cls, size: int | tuple[int, int], channels: int, resize_mode: str = "stretch") -> Preprocessing:
         """The spec of an edgecnn model: raw pixels in, normalisation in the model."""
         height, width = (size, size) if isinstance(size, int) else size
-        return cls(height=height, width=width, channels=channels, color_order="RGB" if channels == 3 else "GRAY",
-                   resize_mode=resize_mode)
+        return cls(
+            height=height,
+            width=width,
+            channels=channels,
+            color_order="RGB" if channels == 3 else "GRAY",
+            resize_mode=resize_mode,
+        )
 
 
 def _cv2():

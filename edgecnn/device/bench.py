@@ -83,10 +83,19 @@ def _time_calls(function: Callable[[], object], count: int) -> np.ndarray:
     return samples
 
 
-def benchmark(model_path: str | os.PathLike, threads: Sequence[int | None] = (1,), runs: int = 100,
-              warmup: int = 10, pipeline: bool = False, *, frame_size: tuple[int, int] = (640, 480),
-              k: int = 5, delegate: str | None = None, backend: str | None = None,
-              on_result: Callable[[BenchResult], None] | None = None) -> list[BenchResult]:
+def benchmark(
+    model_path: str | os.PathLike,
+    threads: Sequence[int | None] = (1,),
+    runs: int = 100,
+    warmup: int = 10,
+    pipeline: bool = False,
+    *,
+    frame_size: tuple[int, int] = (640, 480),
+    k: int = 5,
+    delegate: str | None = None,
+    backend: str | None = None,
+    on_result: Callable[[BenchResult], None] | None = None,
+) -> list[BenchResult]:
     """Benchmarks one model at each thread count (one fresh interpreter per count).
 
     Args:
@@ -126,8 +135,10 @@ def benchmark(model_path: str | os.PathLike, threads: Sequence[int | None] = (1,
             pipeline_stats = {
                 "frame": f"{frame_size[0]}x{frame_size[1]}",
                 "latency": describe_latencies(total),
-                "stages": {name: float(stages[:, i].mean() * 1e3)
-                           for i, name in enumerate(("preprocess", "invoke", "postprocess"))},
+                "stages": {
+                    name: float(stages[:, i].mean() * 1e3)
+                    for i, name in enumerate(("preprocess", "invoke", "postprocess"))
+                },
                 "overhead": float(total.mean() / raw.mean()),
                 "overhead_median": float(np.median(total) / np.median(raw)),
                 "overhead_min": float(total.min() / raw.min()),  # least disturbed by other processes
@@ -137,11 +148,20 @@ def benchmark(model_path: str | os.PathLike, threads: Sequence[int | None] = (1,
             pipeline_stats = None
         shape = "x".join(str(d) for d in classifier.input.shape[1:])
         result = BenchResult(
-            model=str(model_path), backend=classifier.backend, threads=count,
-            input=f"{shape} {classifier.input.dtype.name}", runs=runs, warmup=warmup, init_ms=init_ms,
-            first_ms=first_ms, warmup_mean_ms=float(warm.mean() * 1e3) if warmup else 0.0,
-            latency=describe_latencies(raw), peak_rss_mb=peak_rss_bytes() / 2**20, rss_mb=current_rss_bytes() / 2**20,
-            pipeline=pipeline_stats)
+            model=str(model_path),
+            backend=classifier.backend,
+            threads=count,
+            input=f"{shape} {classifier.input.dtype.name}",
+            runs=runs,
+            warmup=warmup,
+            init_ms=init_ms,
+            first_ms=first_ms,
+            warmup_mean_ms=float(warm.mean() * 1e3) if warmup else 0.0,
+            latency=describe_latencies(raw),
+            peak_rss_mb=peak_rss_bytes() / 2**20,
+            rss_mb=current_rss_bytes() / 2**20,
+            pipeline=pipeline_stats,
+        )
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -171,8 +191,9 @@ def _raw_input(classifier: Classifier, frames: list[np.ndarray]) -> np.ndarray:
     return classifier.to_input(pixels)
 
 
-def _interleaved(classifier: Classifier, frames: list[np.ndarray], model_input: np.ndarray, runs: int,
-                 k: int) -> tuple[np.ndarray, np.ndarray]:
+def _interleaved(
+    classifier: Classifier, frames: list[np.ndarray], model_input: np.ndarray, runs: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Raw invoke and whole-pipeline timings, alternating run by run: ``(raw [runs], stages [runs, 3])``."""
     clock = time.perf_counter
     c = classifier
@@ -200,26 +221,34 @@ def format_results(results: list[BenchResult]) -> str:
     if not results:
         return ""
     first = results[0]
-    lines = [f"model {first.model} (input {first.input}), interpreter {first.backend}, "
-             f"{first.runs} runs after {first.warmup} warm-up",
-             f"{'threads':>7} {'init':>8} {'first':>8} {'min':>8} {'mean':>8} {'median':>8} {'p90':>8} {'p99':>8} "
-             f"{'std':>7} {'peak RSS':>9}",
-             f"{'':>7} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>7} {'MiB':>9}"]
+    lines = [
+        f"model {first.model} (input {first.input}), interpreter {first.backend}, "
+        f"{first.runs} runs after {first.warmup} warm-up",
+        f"{'threads':>7} {'init':>8} {'first':>8} {'min':>8} {'mean':>8} {'median':>8} {'p90':>8} {'p99':>8} "
+        f"{'std':>7} {'peak RSS':>9}",
+        f"{'':>7} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>8} {'ms':>7} {'MiB':>9}",
+    ]
     for r in results:
         s = r.latency
-        lines.append(f"{r.threads or 'default':>7} {r.init_ms:8.1f} {r.first_ms:8.2f} {s['min_ms']:8.2f} "
-                     f"{s['mean_ms']:8.2f} {s['median_ms']:8.2f} {s['p90_ms']:8.2f} {s['p99_ms']:8.2f} "
-                     f"{s['std_ms']:7.2f} {r.peak_rss_mb:9.1f}")
+        lines.append(
+            f"{r.threads or 'default':>7} {r.init_ms:8.1f} {r.first_ms:8.2f} {s['min_ms']:8.2f} "
+            f"{s['mean_ms']:8.2f} {s['median_ms']:8.2f} {s['p90_ms']:8.2f} {s['p99_ms']:8.2f} "
+            f"{s['std_ms']:7.2f} {r.peak_rss_mb:9.1f}"
+        )
     if first.pipeline:
-        lines += ["", f"per-frame pipeline on a {first.pipeline['frame']} frame (prepare + invoke + postprocess), "
-                      "interleaved with the raw invokes above",
-                  f"{'threads':>7} {'prep':>8} {'invoke':>8} {'post':>8} {'total':>8} {'median':>8} {'p99':>8} "
-                  f"{'overhead':>9}",
-                  f"{'':>7} {'mean ms':>8} {'mean ms':>8} {'mean ms':>8} {'mean ms':>8} {'ms':>8} {'ms':>8} "
-                  f"{'(median)':>9}"]
+        lines += [
+            "",
+            f"per-frame pipeline on a {first.pipeline['frame']} frame (prepare + invoke + postprocess), "
+            "interleaved with the raw invokes above",
+            f"{'threads':>7} {'prep':>8} {'invoke':>8} {'post':>8} {'total':>8} {'median':>8} {'p99':>8} "
+            f"{'overhead':>9}",
+            f"{'':>7} {'mean ms':>8} {'mean ms':>8} {'mean ms':>8} {'mean ms':>8} {'ms':>8} {'ms':>8} {'(median)':>9}",
+        ]
         for r in results:
             p = r.pipeline
-            lines.append(f"{r.threads or 'default':>7} {p['stages']['preprocess']:8.2f} {p['stages']['invoke']:8.2f} "
-                         f"{p['stages']['postprocess']:8.2f} {p['latency']['mean_ms']:8.2f} "
-                         f"{p['latency']['median_ms']:8.2f} {p['latency']['p99_ms']:8.2f} {p['overhead_median']:8.3f}x")
+            lines.append(
+                f"{r.threads or 'default':>7} {p['stages']['preprocess']:8.2f} {p['stages']['invoke']:8.2f} "
+                f"{p['stages']['postprocess']:8.2f} {p['latency']['mean_ms']:8.2f} "
+                f"{p['latency']['median_ms']:8.2f} {p['latency']['p99_ms']:8.2f} {p['overhead_median']:8.3f}x"
+            )
     return "\n".join(lines)

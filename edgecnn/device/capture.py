@@ -125,9 +125,17 @@ class LatestFrameStream:
         stop: An event that, once set, makes the start give up waiting for that first frame (a signal arrived).
     """
 
-    def __init__(self, source: FrameSource, *, wait_for_source: bool = False, pace_fps: float | None = None,
-                 end_on_eof: bool = False, backoff: Backoff | None = None,
-                 first_frame_timeout_s: float = 10.0, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        *,
+        wait_for_source: bool = False,
+        pace_fps: float | None = None,
+        end_on_eof: bool = False,
+        backoff: Backoff | None = None,
+        first_frame_timeout_s: float = 10.0,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.source = source
         self.wait_for_source = wait_for_source
         self.pace_fps = pace_fps
@@ -282,8 +290,15 @@ class LatestFrameStream:
             return None
 
 
-def frame_stream(source: FrameSource, *, realtime: bool = False, loop: bool = False,
-                 wait_for_source: bool = False, backoff: Backoff | None = None, stop: threading.Event | None = None):
+def frame_stream(
+    source: FrameSource,
+    *,
+    realtime: bool = False,
+    loop: bool = False,
+    wait_for_source: bool = False,
+    backoff: Backoff | None = None,
+    stop: threading.Event | None = None,
+):
     """The stream for ``source``: newest-frame thread for live sources and ``realtime`` files, else in order.
 
     Raises:

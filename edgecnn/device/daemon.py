@@ -61,10 +61,17 @@ def configure_logging(quiet: bool = False) -> None:
 def build_classifier(options: RunOptions) -> Classifier:
     """The classifier for the run's model, labels, preprocessing overrides, threads, delegate and backend."""
     labels = read_labels(options.labels) if options.labels else None
-    spec = override_preprocessing(options.model, mean=options.mean, std=options.std, bgr=options.bgr,
-                                  resize_mode=options.resize_mode)
-    return Classifier(options.model, threads=options.threads, delegate=options.delegate, labels=labels,
-                      preprocessing=spec, backend=options.interpreter)
+    spec = override_preprocessing(
+        options.model, mean=options.mean, std=options.std, bgr=options.bgr, resize_mode=options.resize_mode
+    )
+    return Classifier(
+        options.model,
+        threads=options.threads,
+        delegate=options.delegate,
+        labels=labels,
+        preprocessing=spec,
+        backend=options.interpreter,
+    )
 
 
 def describe_classifier(classifier: Classifier) -> str:
@@ -73,8 +80,10 @@ def describe_classifier(classifier: Classifier) -> str:
     arch = f"{meta.arch}, " if meta is not None and meta.arch else ""
     shape = "x".join(str(d) for d in classifier.input.shape[1:])
     threads = classifier.threads or "default"
-    return (f"model {classifier.path.name} ({arch}input {shape} {classifier.input.dtype.name}, "
-            f"{classifier.num_classes} classes); interpreter {classifier.backend}, threads {threads}")
+    return (
+        f"model {classifier.path.name} ({arch}input {shape} {classifier.input.dtype.name}, "
+        f"{classifier.num_classes} classes); interpreter {classifier.backend}, threads {threads}"
+    )
 
 
 @contextlib.contextmanager
@@ -103,8 +112,12 @@ def stop_on_signals(stop: threading.Event) -> Iterator[dict]:
             signal.signal(sig, old)
 
 
-def run(options: RunOptions, *, stop: threading.Event | None = None,
-        on_start: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def run(
+    options: RunOptions,
+    *,
+    stop: threading.Event | None = None,
+    on_start: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Runs the per-frame loop until the source ends, a limit is reached or ``stop`` is set.
 
     Args:
@@ -126,16 +139,19 @@ def run(options: RunOptions, *, stop: threading.Event | None = None,
         parse_address(options.http)
     classifier = build_classifier(options)
     source = open_source(options.source)
-    stream = frame_stream(source, realtime=options.realtime, loop=options.loop,
-                          wait_for_source=options.wait_for_source, stop=stop)
+    stream = frame_stream(
+        source, realtime=options.realtime, loop=options.loop, wait_for_source=options.wait_for_source, stop=stop
+    )
     video = None
     if options.save_video:
         live = source.live or options.realtime
         video = VideoOutput(options.save_video, fps=15.0, realtime=live)  # fps set once the source is open
     stats = RunStats()
     stopped_by = "end of source"
-    state = LiveState(health=lambda: _health(stream, stats, classifier),
-                      metrics=lambda: _metrics(stream, stats, classifier, latest[0]))
+    state = LiveState(
+        health=lambda: _health(stream, stats, classifier),
+        metrics=lambda: _metrics(stream, stats, classifier, latest[0]),
+    )
     latest: list[Prediction | None] = [None]  # the latest prediction, for /metrics
 
     with contextlib.ExitStack() as stack:
@@ -152,13 +168,24 @@ def run(options: RunOptions, *, stop: threading.Event | None = None,
         log.info(describe_classifier(classifier))
         if server is not None:
             log.info("serving %s (predictions, stream, healthz, metrics)", server.url)
-        log.info("source %s: %s", stream.status.name, "waiting for it to come up" if options.wait_for_source
-                 else "opened" + (f" ({stream.fps:g} FPS)" if stream.fps else ""))
-        pipeline = FramePipeline(classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth,
-                                 source=stream.status.name)
+        log.info(
+            "source %s: %s",
+            stream.status.name,
+            "waiting for it to come up"
+            if options.wait_for_source
+            else "opened" + (f" ({stream.fps:g} FPS)" if stream.fps else ""),
+        )
+        pipeline = FramePipeline(
+            classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth, source=stream.status.name
+        )
         if on_start is not None:
-            on_start({"http_url": server.url if server else None, "source": stream.status.name,
-                      "backend": classifier.backend})
+            on_start(
+                {
+                    "http_url": server.url if server else None,
+                    "source": stream.status.name,
+                    "backend": classifier.backend,
+                }
+            )
         stats.restart_clock()
         deadline = time.monotonic() + options.duration if options.duration else None
         reconnects = 0
@@ -221,9 +248,14 @@ def run(options: RunOptions, *, stop: threading.Event | None = None,
             last = time.perf_counter()
         summary = stats.summary()
     summary.update(
-        model=str(classifier.path), backend=classifier.backend, threads=classifier.threads,
-        source=stream.status.name, stopped_by=stopped_by, dropped=stream.status.dropped,
-        reconnects=stream.status.reconnects, rss_mb=round(current_rss_bytes() / 2**20, 1),
+        model=str(classifier.path),
+        backend=classifier.backend,
+        threads=classifier.threads,
+        source=stream.status.name,
+        stopped_by=stopped_by,
+        dropped=stream.status.dropped,
+        reconnects=stream.status.reconnects,
+        rss_mb=round(current_rss_bytes() / 2**20, 1),
     )
     if jsonl is not None:
         summary["jsonl"] = {"path": options.jsonl, "lines": jsonl.lines}
@@ -242,9 +274,16 @@ def _health(stream, stats: RunStats, classifier: Classifier) -> tuple[bool, dict
         verdict = "starting"
     else:
         verdict = "degraded"
-    doc = {"status": verdict, "source": status.to_dict(), "frames": stats.frames, "fps": round(stats.live_fps(), 2),
-           "last_frame_age_s": None if age is None else round(age, 3), "stalled": stalled,
-           "model": classifier.path.name, "backend": classifier.backend}
+    doc = {
+        "status": verdict,
+        "source": status.to_dict(),
+        "frames": stats.frames,
+        "fps": round(stats.live_fps(), 2),
+        "last_frame_age_s": None if age is None else round(age, 3),
+        "stalled": stalled,
+        "model": classifier.path.name,
+        "backend": classifier.backend,
+    }
     return verdict == "ok", doc
 
 
@@ -253,8 +292,12 @@ def _metrics(stream, stats: RunStats, classifier: Classifier, latest: Prediction
     healthy, _ = _health(stream, stats, classifier)
     top_score = latest.top[0].score if latest is not None and latest.top else float("nan")
     age = time.monotonic() - stats.last_frame_at if stats.last_frame_at is not None else float("nan")
-    info = {"model": classifier.path.name, "backend": classifier.backend, "source": status.name,
-            "arch": (classifier.metadata.arch if classifier.metadata else None) or "unknown"}
+    info = {
+        "model": classifier.path.name,
+        "backend": classifier.backend,
+        "source": status.name,
+        "arch": (classifier.metadata.arch if classifier.metadata else None) or "unknown",
+    }
     samples = [
         ("edgecnn_info", info, 1.0),
         ("edgecnn_up", {}, 1.0 if healthy else 0.0),
@@ -273,17 +316,23 @@ def _metrics(stream, stats: RunStats, classifier: Classifier, latest: Prediction
 
 def format_summary(summary: dict[str, Any]) -> str:
     """The human-readable end-of-run summary: frames, FPS and per-stage latency percentiles."""
-    lines = [f"{summary['frames']} frames in {summary['elapsed_s']:.2f} s ({summary['fps']:.1f} FPS), "
-             f"stopped by {summary['stopped_by']}; source {summary['source']}; interpreter {summary['backend']}",
-             f"{'stage (ms)':<12} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}"]
+    lines = [
+        f"{summary['frames']} frames in {summary['elapsed_s']:.2f} s ({summary['fps']:.1f} FPS), "
+        f"stopped by {summary['stopped_by']}; source {summary['source']}; interpreter {summary['backend']}",
+        f"{'stage (ms)':<12} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}",
+    ]
     for stage in STAGES:
         s = summary["stages"].get(stage, {})
         if not s.get("count"):
             continue
-        lines.append(f"{stage:<12} " + " ".join(f"{s[key]:>8.2f}" for key in
-                                               ("mean_ms", "median_ms", "p90_ms", "p99_ms", "max_ms")))
-    lines.append(f"dropped frames {summary['dropped']}, reconnects {summary['reconnects']}, "
-                 f"resident memory {summary['rss_mb']} MB")
+        lines.append(
+            f"{stage:<12} "
+            + " ".join(f"{s[key]:>8.2f}" for key in ("mean_ms", "median_ms", "p90_ms", "p99_ms", "max_ms"))
+        )
+    lines.append(
+        f"dropped frames {summary['dropped']}, reconnects {summary['reconnects']}, "
+        f"resident memory {summary['rss_mb']} MB"
+    )
     for key in ("jsonl", "video"):
         if key in summary:
             lines.append(f"{key}: {summary[key]['path']}")

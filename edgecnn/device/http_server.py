@@ -72,8 +72,9 @@ class LiveState:
         jpeg_quality: Quality of the ``/stream`` JPEGs.
     """
 
-    def __init__(self, health: Callable[[], tuple[bool, dict]], metrics: Callable[[], str],
-                 jpeg_quality: int = 80) -> None:
+    def __init__(
+        self, health: Callable[[], tuple[bool, dict]], metrics: Callable[[], str], jpeg_quality: int = 80
+    ) -> None:
         self.health = health
         self.metrics = metrics
         self.jpeg_quality = jpeg_quality
@@ -158,15 +159,21 @@ class _Handler(BaseHTTPRequestHandler):
                 healthy, doc = self.state.health()
                 self._json(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE, doc)
             elif path == "/metrics":
-                self._send(HTTPStatus.OK, self.state.metrics().encode("utf-8"),
-                           "text/plain; version=0.0.4; charset=utf-8")
+                self._send(
+                    HTTPStatus.OK, self.state.metrics().encode("utf-8"), "text/plain; version=0.0.4; charset=utf-8"
+                )
             elif path == "/stream":
                 self._stream()
             elif path == "/":
                 self._send(HTTPStatus.OK, (INDEX_HTML % 1000).encode("utf-8"), "text/html; charset=utf-8")
             else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {path}",
-                                                  "endpoints": ["/predictions", "/stream", "/healthz", "/metrics"]})
+                self._json(
+                    HTTPStatus.NOT_FOUND,
+                    {
+                        "error": f"no such endpoint: {path}",
+                        "endpoints": ["/predictions", "/stream", "/healthz", "/metrics"],
+                    },
+                )
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass  # the client went away
 
@@ -214,8 +221,9 @@ class HttpServer:
         self.state = state
         self.host = host
         self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="edgecnn-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, name="edgecnn-http", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -29,8 +29,16 @@ def describe_latencies(seconds: Iterable[float] | np.ndarray) -> dict[str, float
     if ms.size == 0:
         return {"count": 0}
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
-    return {"count": int(ms.size), "min_ms": float(ms.min()), "mean_ms": float(ms.mean()), "median_ms": float(p50),
-            "p90_ms": float(p90), "p99_ms": float(p99), "max_ms": float(ms.max()), "std_ms": float(ms.std())}
+    return {
+        "count": int(ms.size),
+        "min_ms": float(ms.min()),
+        "mean_ms": float(ms.mean()),
+        "median_ms": float(p50),
+        "p90_ms": float(p90),
+        "p99_ms": float(p99),
+        "max_ms": float(ms.max()),
+        "std_ms": float(ms.std()),
+    }
 
 
 class LatencyWindow:
@@ -116,8 +124,13 @@ class RunStats:
             elapsed = time.monotonic() - self.started
             stages = {name: {**describe_latencies(w.recent()), "count": w.count} for name, w in self.stages.items()}
             frames = self.frames
-        return {"frames": frames, "elapsed_s": round(elapsed, 3), "fps": frames / elapsed if elapsed > 0 else 0.0,
-                "live_fps": self.live_fps(), "stages": stages}
+        return {
+            "frames": frames,
+            "elapsed_s": round(elapsed, 3),
+            "fps": frames / elapsed if elapsed > 0 else 0.0,
+            "live_fps": self.live_fps(),
+            "stages": stages,
+        }
 
     def prometheus_samples(self) -> list[tuple[str, dict[str, str], float]]:
         """Per-stage latency quantiles (recent window), sums and counts (all frames) as metric samples."""
@@ -127,8 +140,9 @@ class RunStats:
                 recent = window.recent()
                 if recent.size:
                     for q, value in zip(QUANTILES, np.quantile(recent, QUANTILES), strict=True):
-                        samples.append(("edgecnn_stage_latency_seconds", {"stage": stage, "quantile": str(q)},
-                                        float(value)))
+                        samples.append(
+                            ("edgecnn_stage_latency_seconds", {"stage": stage, "quantile": str(q)}, float(value))
+                        )
                 samples.append(("edgecnn_stage_latency_seconds_sum", {"stage": stage}, window.total))
                 samples.append(("edgecnn_stage_latency_seconds_count", {"stage": stage}, float(window.count)))
         return samples
@@ -175,6 +189,7 @@ def prometheus_text(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> 
             lines += [f"# HELP {family} {text}", f"# TYPE {family} {kind}"]
             announced.add(family)
         label_text = ",".join(f'{key}="{_escape(str(val))}"' for key, val in labels.items())
-        lines.append(f"{name}{{{label_text}}} {_format_value(value)}" if label_text else
-                     f"{name} {_format_value(value)}")
+        lines.append(
+            f"{name}{{{label_text}}} {_format_value(value)}" if label_text else f"{name} {_format_value(value)}"
+        )
     return "\n".join(lines) + "\n"

@@ -95,8 +95,9 @@ class HttpStreamSource(FrameSource):
         else:  # an HLS playlist, an MP4 over HTTP...: FFmpeg's job
             self.close()
             cv2 = cv2_quiet()
-            self._fallback = CaptureSource(self.url, cv2.CAP_FFMPEG, name=self.name, live=True,
-                                           timeout_s=self.timeout_s)
+            self._fallback = CaptureSource(
+                self.url, cv2.CAP_FFMPEG, name=self.name, live=True, timeout_s=self.timeout_s
+            )
             self._fallback.open()
 
     def read(self) -> Frame | None:

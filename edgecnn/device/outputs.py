@@ -162,12 +162,16 @@ def check_display() -> None:
     import cv2
 
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise EdgeCNNError("--display needs a desktop session (DISPLAY and WAYLAND_DISPLAY are not set); "
-                           "use --http HOST:PORT and open /stream, or --save-video, instead")
+        raise EdgeCNNError(
+            "--display needs a desktop session (DISPLAY and WAYLAND_DISPLAY are not set); "
+            "use --http HOST:PORT and open /stream, or --save-video, instead"
+        )
     gui = [line for line in cv2.getBuildInformation().splitlines() if line.strip().startswith("GUI:")]
     if gui and gui[0].split(":", 1)[1].strip().upper() == "NONE":
-        raise EdgeCNNError("--display needs OpenCV with GUI support, but this is a headless build "
-                           "(opencv-python-headless); install opencv-python to show a window")
+        raise EdgeCNNError(
+            "--display needs OpenCV with GUI support, but this is a headless build "
+            "(opencv-python-headless); install opencv-python to show a window"
+        )
 
 
 class DisplayOutput:

@@ -46,8 +46,9 @@ class Prediction:
     def to_dict(self) -> dict:
         """The JSON-lines record: times in ISO 8601 and Unix seconds, top-k, per-stage milliseconds."""
         record = {
-            "time": datetime.fromtimestamp(self.timestamp, UTC).isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"),
+            "time": datetime.fromtimestamp(self.timestamp, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "timestamp": round(self.timestamp, 6),
             "frame": self.frame,
             "source": self.source,
@@ -70,8 +71,15 @@ class FramePipeline:
         source: Source name written into predictions.
     """
 
-    def __init__(self, classifier: Classifier, *, k: int = 3, threshold: float = 0.0, smooth: float | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self,
+        classifier: Classifier,
+        *,
+        k: int = 3,
+        threshold: float = 0.0,
+        smooth: float | None = None,
+        source: str = "",
+    ) -> None:
         if k < 1:
             raise EdgeCNNError(f"--top-k must be >= 1. Received top_k={k}")
         if not 0.0 <= threshold <= 1.0:

@@ -75,14 +75,20 @@ class RunOptions:
             (self.threads is None or self.threads >= 1, f"--threads must be >= 1. Received threads={self.threads}"),
             (self.top_k >= 1, f"--top-k must be >= 1. Received top_k={self.top_k}"),
             (0.0 <= self.threshold <= 1.0, f"--threshold must be in [0, 1]. Received threshold={self.threshold}"),
-            (self.smooth is None or 0.0 < self.smooth <= 1.0,
-             f"--smooth must be in (0, 1]. Received smooth={self.smooth}"),
-            (self.max_frames is None or self.max_frames >= 1,
-             f"--max-frames must be >= 1. Received max_frames={self.max_frames}"),
+            (
+                self.smooth is None or 0.0 < self.smooth <= 1.0,
+                f"--smooth must be in (0, 1]. Received smooth={self.smooth}",
+            ),
+            (
+                self.max_frames is None or self.max_frames >= 1,
+                f"--max-frames must be >= 1. Received max_frames={self.max_frames}",
+            ),
             (self.duration is None or self.duration > 0, f"--duration must be > 0. Received duration={self.duration}"),
             (not (self.json and self.jsonl == "-"), "--json and --jsonl - both write to stdout; give --jsonl a file"),
-            (self.resize_mode in (None, "stretch", "crop"),
-             f"--resize-mode must be stretch or crop. Received resize_mode={self.resize_mode!r}"),
+            (
+                self.resize_mode in (None, "stretch", "crop"),
+                f"--resize-mode must be stretch or crop. Received resize_mode={self.resize_mode!r}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -83,8 +83,13 @@ class TensorSpec:
     @classmethod
     def from_details(cls, details: dict[str, Any]) -> TensorSpec:
         scale, zero_point = details.get("quantization", (0.0, 0))
-        return cls(details["index"], np.dtype(details["dtype"]), tuple(int(d) for d in details["shape"]),
-                   float(scale), int(zero_point))
+        return cls(
+            details["index"],
+            np.dtype(details["dtype"]),
+            tuple(int(d) for d in details["shape"]),
+            float(scale),
+            int(zero_point),
+        )
 
     @property
     def quantized(self) -> bool:
@@ -106,9 +111,16 @@ class Classifier:
         EdgeCNNError: For unreadable or unusable models (not TFLite, no class-vector output, label mismatch).
     """
 
-    def __init__(self, model_path: str | os.PathLike, *, threads: int | None = None, delegate: str | None = None,
-                 labels: list[str] | None = None, preprocessing: Preprocessing | None = None,
-                 backend: str | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | os.PathLike,
+        *,
+        threads: int | None = None,
+        delegate: str | None = None,
+        labels: list[str] | None = None,
+        preprocessing: Preprocessing | None = None,
+        backend: str | None = None,
+    ) -> None:
         self.path = Path(model_path)
         self._model_bytes = read_model_bytes(self.path)
         self.metadata: ModelMetadata | None = read_metadata_from_bytes(self._model_bytes)
@@ -131,11 +143,13 @@ class Classifier:
         if preprocessing is None and self.metadata is not None:
             preprocessing = self.metadata.preprocessing
         if preprocessing is None:
-            raise EdgeCNNError(f"{self.path.name} has no edgecnn metadata; pass the preprocessing "
-                               "(--mean/--std/--bgr) to use it")
+            raise EdgeCNNError(
+                f"{self.path.name} has no edgecnn metadata; pass the preprocessing (--mean/--std/--bgr) to use it"
+            )
         if (preprocessing.height, preprocessing.width, preprocessing.channels) != tuple(self.input.shape[1:]):
-            raise EdgeCNNError(f"preprocessing {preprocessing.shape} does not match the input tensor "
-                               f"{self.input.shape[1:]}")
+            raise EdgeCNNError(
+                f"preprocessing {preprocessing.shape} does not match the input tensor {self.input.shape[1:]}"
+            )
         self.preprocessing = preprocessing
 
         if labels is None:
@@ -146,9 +160,12 @@ class Classifier:
             raise EdgeCNNError(f"{len(labels)} labels do not match the model's {self.num_classes} outputs")
         self.labels = list(labels)
         self.outputs_logits = bool(self.metadata and self.metadata.output == "logits")
-        self._raw_pixels = (self.preprocessing.normalization == "in-model" and self.input.quantized
-                            and self.input.scale == 1.0
-                            and (self.input.dtype, self.input.zero_point) in ((np.uint8, 0), (np.int8, -128)))
+        self._raw_pixels = (
+            self.preprocessing.normalization == "in-model"
+            and self.input.quantized
+            and self.input.scale == 1.0
+            and (self.input.dtype, self.input.zero_point) in ((np.uint8, 0), (np.int8, -128))
+        )
         self._batch_interpreter = None
         self._batch_size = 0
 
@@ -214,8 +231,9 @@ class Classifier:
         """
         pixels = np.asarray(pixels)
         if pixels.ndim != 4 or tuple(pixels.shape[1:]) != tuple(self.input.shape[1:]):
-            raise EdgeCNNError(f"expected pixels of shape [N, {', '.join(map(str, self.input.shape[1:]))}], "
-                               f"got {list(pixels.shape)}")
+            raise EdgeCNNError(
+                f"expected pixels of shape [N, {', '.join(map(str, self.input.shape[1:]))}], got {list(pixels.shape)}"
+            )
         interpreter, batch = self._interpreter_for_batches(batch_size)
         out = np.empty((len(pixels), self.num_classes), dtype=np.float32)
         for start in range(0, len(pixels), batch):
@@ -259,9 +277,14 @@ def read_labels(path: str | os.PathLike) -> list[str]:
     return labels
 
 
-def override_preprocessing(model_path: str | os.PathLike, *, mean: list[float] | None = None,
-                           std: list[float] | None = None, bgr: bool = False,
-                           resize_mode: str | None = None) -> Preprocessing | None:
+def override_preprocessing(
+    model_path: str | os.PathLike,
+    *,
+    mean: list[float] | None = None,
+    std: list[float] | None = None,
+    bgr: bool = False,
+    resize_mode: str | None = None,
+) -> Preprocessing | None:
     """The preprocessing a :class:`Classifier` should use when the user overrides parts of it, else None.
 
     Starts from the embedded spec, or for a plain ``.tflite`` without edgecnn metadata from the input tensor's

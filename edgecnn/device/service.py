@@ -22,8 +22,11 @@ from edgecnn.device.run_config import OPTION_NAMES, flag_of
 UNIT_DIR = Path("/etc/systemd/system")
 # Flags of `edgecnn run` (and their negations); the value-taking ones are those of non-bool options.
 _BOOL_OPTIONS = {"bgr", "display", "realtime", "loop", "wait_for_source", "json"}
-RUN_FLAGS = ({flag_of(n) for n in OPTION_NAMES if n != "model"} | {f"--no-{flag_of(n)[2:]}" for n in _BOOL_OPTIONS}
-             | {"--config", "--quiet", "-q", "-s", "-k"})
+RUN_FLAGS = (
+    {flag_of(n) for n in OPTION_NAMES if n != "model"}
+    | {f"--no-{flag_of(n)[2:]}" for n in _BOOL_OPTIONS}
+    | {"--config", "--quiet", "-q", "-s", "-k"}
+)
 VALUE_FLAGS = {flag_of(n) for n in OPTION_NAMES if n not in _BOOL_OPTIONS} | {"--config", "-s", "-k"}
 INPUT_PATH_FLAGS = {"--config", "--labels"}
 
@@ -110,37 +113,55 @@ def check_run_args(args: list[str], cwd: Path) -> list[str]:
     return out
 
 
-def render_unit(model: Path, run_args: list[str], *, user: str, working_dir: Path, executable: list[str],
-                name: str = "edgecnn", restart_sec: int = 5) -> str:
+def render_unit(
+    model: Path,
+    run_args: list[str],
+    *,
+    user: str,
+    working_dir: Path,
+    executable: list[str],
+    name: str = "edgecnn",
+    restart_sec: int = 5,
+) -> str:
     """The text of the systemd unit."""
     command = [*executable, "run", str(model), *run_args]
-    return "\n".join([
-        "[Unit]",
-        f"Description=edgecnn image classifier ({model.name})",
-        "After=network-online.target",
-        "Wants=network-online.target",
-        "StartLimitIntervalSec=0",
-        "",
-        "[Service]",
-        "Type=simple",
-        f"User={user}",
-        f"WorkingDirectory={working_dir}",
-        "ExecStart=" + " ".join(systemd_quote(part) for part in command),
-        "Restart=on-failure",
-        f"RestartSec={restart_sec}",
-        "KillSignal=SIGTERM",
-        "TimeoutStopSec=10",
-        "Environment=PYTHONUNBUFFERED=1",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
-    ])
+    return "\n".join(
+        [
+            "[Unit]",
+            f"Description=edgecnn image classifier ({model.name})",
+            "After=network-online.target",
+            "Wants=network-online.target",
+            "StartLimitIntervalSec=0",
+            "",
+            "[Service]",
+            "Type=simple",
+            f"User={user}",
+            f"WorkingDirectory={working_dir}",
+            "ExecStart=" + " ".join(systemd_quote(part) for part in command),
+            "Restart=on-failure",
+            f"RestartSec={restart_sec}",
+            "KillSignal=SIGTERM",
+            "TimeoutStopSec=10",
+            "Environment=PYTHONUNBUFFERED=1",
+            "",
+            "[Install]",
+            "WantedBy=multi-user.target",
+            "",
+        ]
+    )
 
 
-def install(model: str | os.PathLike, run_args: list[str] | None = None, *, user: str | None = None,
-            working_dir: str | os.PathLike | None = None, output: str | os.PathLike | None = None,
-            print_only: bool = False, name: str = "edgecnn", restart_sec: int = 5) -> ServiceUnit:
+def install(
+    model: str | os.PathLike,
+    run_args: list[str] | None = None,
+    *,
+    user: str | None = None,
+    working_dir: str | os.PathLike | None = None,
+    output: str | os.PathLike | None = None,
+    print_only: bool = False,
+    name: str = "edgecnn",
+    restart_sec: int = 5,
+) -> ServiceUnit:
     """Renders the unit for ``edgecnn run MODEL RUN_ARGS`` and writes it (atomically) unless ``print_only``.
 
     Args:
@@ -168,8 +189,15 @@ def install(model: str | os.PathLike, run_args: list[str] | None = None, *, user
     if not workdir.is_dir():
         raise EdgeCNNError(f"working directory not found: {working_dir}")
     account = user or os.environ.get("SUDO_USER") or getpass.getuser()
-    text = render_unit(model_path.resolve(), check_run_args(list(run_args or []), cwd), user=account,
-                       working_dir=workdir, executable=edgecnn_executable(), name=name, restart_sec=restart_sec)
+    text = render_unit(
+        model_path.resolve(),
+        check_run_args(list(run_args or []), cwd),
+        user=account,
+        working_dir=workdir,
+        executable=edgecnn_executable(),
+        name=name,
+        restart_sec=restart_sec,
+    )
     if print_only:
         return ServiceUnit(name, text, None)
     destination = Path(output).expanduser() if output else UNIT_DIR / f"{name}.service"
@@ -179,8 +207,9 @@ def install(model: str | os.PathLike, run_args: list[str] | None = None, *, user
         write_text_atomic(destination, text)
         destination.chmod(0o644)
     except PermissionError:
-        raise EdgeCNNError(f"cannot write {destination}: permission denied; run with sudo, or use --output PATH "
-                           "or --print") from None
+        raise EdgeCNNError(
+            f"cannot write {destination}: permission denied; run with sudo, or use --output PATH or --print"
+        ) from None
     except OSError as exc:
         raise EdgeCNNError(f"cannot write {destination}: {exc.strerror or exc}") from None
     return ServiceUnit(name, text, destination)

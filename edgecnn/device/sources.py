@@ -151,8 +151,12 @@ class CaptureSource(FrameSource):
         self.close()
         params: list[int] = []
         if self.live and self.api in (cv2.CAP_FFMPEG, cv2.CAP_ANY):
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.timeout_s * 1000),
-                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.timeout_s * 1000)]
+            params = [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                int(self.timeout_s * 1000),
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                int(self.timeout_s * 1000),
+            ]
         try:
             capture = cv2.VideoCapture(self.target, self.api, params)
         except cv2.error as exc:
@@ -243,8 +247,9 @@ class Picamera2Source(FrameSource):
         self.close()
         try:
             camera = Picamera2()
-            config = camera.create_video_configuration(main={"size": self.main_size, "format": "RGB888"},
-                                                       lores={"size": self.lores_size, "format": "YUV420"})
+            config = camera.create_video_configuration(
+                main={"size": self.main_size, "format": "RGB888"}, lores={"size": self.lores_size, "format": "YUV420"}
+            )
             camera.configure(config)
             camera.start()
         except Exception as exc:  # picamera2 raises RuntimeError, IndexError (no camera), OSError...
@@ -302,8 +307,10 @@ def open_source(spec: str | int, *, timeout_s: float = 5.0) -> FrameSource:
         return Picamera2Source()
     if "!" in spec:
         if not cv2.videoio_registry.hasBackend(cv2.CAP_GSTREAMER):
-            raise EdgeCNNError("this OpenCV build has no GStreamer support (the pip wheels have none); install "
-                               "OpenCV from your distribution (sudo apt install python3-opencv) to use a pipeline")
+            raise EdgeCNNError(
+                "this OpenCV build has no GStreamer support (the pip wheels have none); install "
+                "OpenCV from your distribution (sudo apt install python3-opencv) to use a pipeline"
+            )
         if "appsink" not in spec:
             spec += " ! appsink drop=true max-buffers=1"
         return CaptureSource(spec, cv2.CAP_GSTREAMER, name="gstreamer", live=True, timeout_s=timeout_s)
@@ -317,8 +324,12 @@ def open_source(spec: str | int, *, timeout_s: float = 5.0) -> FrameSource:
     if index is not None:
         if spec.startswith("/dev/") and not Path(spec).exists():
             raise EdgeCNNError(f"camera {spec} not found (no such device)")
-        return CaptureSource(index, cv2.CAP_V4L2 if os.name == "posix" else cv2.CAP_ANY,
-                             name=spec if spec.startswith("/dev/") else f"camera {index}", live=True)
+        return CaptureSource(
+            index,
+            cv2.CAP_V4L2 if os.name == "posix" else cv2.CAP_ANY,
+            name=spec if spec.startswith("/dev/") else f"camera {index}",
+            live=True,
+        )
     path = Path(spec).expanduser()
     if path.is_dir() or (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES):
         return ImageFolderSource(path)
@@ -326,8 +337,10 @@ def open_source(spec: str | int, *, timeout_s: float = 5.0) -> FrameSource:
         return CaptureSource(str(path), cv2.CAP_ANY, name=str(path), live=False)
     if path.exists():
         raise EdgeCNNError(f"source is neither a file nor a directory: {spec}")
-    raise EdgeCNNError(f"source not found: {spec} (expected a camera index, /dev/videoN, a video file, an image "
-                       "directory, an rtsp:// or http:// URL, a GStreamer pipeline or picamera2)")
+    raise EdgeCNNError(
+        f"source not found: {spec} (expected a camera index, /dev/videoN, a video file, an image "
+        "directory, an rtsp:// or http:// URL, a GStreamer pipeline or picamera2)"
+    )
 
 
 def _redact(url: str) -> str:

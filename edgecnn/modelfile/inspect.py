@@ -46,8 +46,13 @@ def _tensor_summary(model: TFLiteFile, index: int) -> dict[str, Any]:
     per_tensor = len(tensor.scales) == 1
     quantized = per_tensor and tensor.scales[0] != 0.0
     zero_point = (int(tensor.zero_points[0]) if tensor.zero_points else 0) if quantized else None
-    return {"name": tensor.name, "dtype": tensor.dtype, "shape": list(tensor.shape),
-            "scale": float(tensor.scales[0]) if quantized else None, "zero_point": zero_point}
+    return {
+        "name": tensor.name,
+        "dtype": tensor.dtype,
+        "shape": list(tensor.shape),
+        "scale": float(tensor.scales[0]) if quantized else None,
+        "zero_point": zero_point,
+    }
 
 
 def analyse(model: TFLiteFile) -> dict[str, Any]:
@@ -63,8 +68,9 @@ def analyse(model: TFLiteFile) -> dict[str, Any]:
     for op in model.operators:
         name = names[op.opcode_index] if op.opcode_index < len(names) else f"OPCODE_{op.opcode_index}"
         counts[name] += 1
-        at_edge = ((name == "QUANTIZE" and set(op.inputs) <= graph_inputs)
-                   or (name == "DEQUANTIZE" and set(op.outputs) <= graph_outputs))
+        at_edge = (name == "QUANTIZE" and set(op.inputs) <= graph_inputs) or (
+            name == "DEQUANTIZE" and set(op.outputs) <= graph_outputs
+        )
         touches_float = any(model.tensors[i].dtype in FLOAT_TYPES for i in (*op.inputs, *op.outputs) if i >= 0)
         if touches_float and not at_edge:
             float_ops[name] += 1
@@ -103,41 +109,57 @@ def inspect_model(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _fmt_tensor(role: str, tensor: dict[str, Any]) -> str:
-    quant = (f"scale {tensor['scale']:.6g}, zero point {tensor['zero_point']}" if tensor["scale"] is not None
-             else "not quantised")
+    quant = (
+        f"scale {tensor['scale']:.6g}, zero point {tensor['zero_point']}"
+        if tensor["scale"] is not None
+        else "not quantised"
+    )
     return f"  {role:<6} {tensor['dtype']:<8} {str(tensor['shape']):<18} {quant}  ({tensor['name']})"
 
 
 def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
-    lines = [f"metadata: {meta.get('format')} written by edgecnn {meta.get('edgecnn_version')}"
-             + (f" on {meta['created']}" if meta.get("created") else "")]
+    lines = [
+        f"metadata: {meta.get('format')} written by edgecnn {meta.get('edgecnn_version')}"
+        + (f" on {meta['created']}" if meta.get("created") else "")
+    ]
     if meta.get("arch"):
-        lines.append(f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}"
-                     + (f" stem stride {meta['stem_stride']}" if meta.get("stem_stride", 2) != 2 else ""))
+        lines.append(
+            f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}"
+            + (f" stem stride {meta['stem_stride']}" if meta.get("stem_stride", 2) != 2 else "")
+        )
     labels = meta.get("labels") or []
     shown = ", ".join(labels[:10]) + (f", ... ({len(labels) - 10} more)" if len(labels) > 10 else "")
     lines.append(f"  labels       {len(labels)}: {shown}")
     pre = meta.get("preprocessing") or {}
     if pre:
-        lines.append(f"  input        {pre.get('height')}x{pre.get('width')}x{pre.get('channels')} "
-                     f"{pre.get('color_order')}, resize {pre.get('resize_mode')}, normalisation "
-                     f"{pre.get('normalization')} (mean {pre.get('mean')}, std {pre.get('std')})")
+        lines.append(
+            f"  input        {pre.get('height')}x{pre.get('width')}x{pre.get('channels')} "
+            f"{pre.get('color_order')}, resize {pre.get('resize_mode')}, normalisation "
+            f"{pre.get('normalization')} (mean {pre.get('mean')}, std {pre.get('std')})"
+        )
     quant = meta.get("quantization") or {}
     if quant:
-        lines.append(f"  quantisation {quant.get('scheme')}: weights {quant.get('weights')}, activations "
-                     f"{quant.get('activations')}, I/O {quant.get('input_dtype')}/{quant.get('output_dtype')}")
+        lines.append(
+            f"  quantisation {quant.get('scheme')}: weights {quant.get('weights')}, activations "
+            f"{quant.get('activations')}, I/O {quant.get('input_dtype')}/{quant.get('output_dtype')}"
+        )
     metrics = meta.get("metrics") or {}
     verification = metrics.get("verification") or {}
     if verification:
         v = verification
-        lines.append(f"  verified     on {v.get('samples')} {v.get('split')} images: "
-                     f"keras {v.get('keras_accuracy'):.4f}, tflite {v.get('tflite_accuracy'):.4f}, "
-                     f"agreement {v.get('agreement'):.4f}, "
-                     f"max |dp| {v.get('max_abs_diff'):.4f}")
+        lines.append(
+            f"  verified     on {v.get('samples')} {v.get('split')} images: "
+            f"keras {v.get('keras_accuracy'):.4f}, tflite {v.get('tflite_accuracy'):.4f}, "
+            f"agreement {v.get('agreement'):.4f}, "
+            f"max |dp| {v.get('max_abs_diff'):.4f}"
+        )
     training = metrics.get("training") or {}
     if training:
-        shown = ", ".join(f"{k} {training[k]:.4f}" if isinstance(training[k], float) else f"{k} {training[k]}"
-                          for k in TRAINING_KEYS if k in training)
+        shown = ", ".join(
+            f"{k} {training[k]:.4f}" if isinstance(training[k], float) else f"{k} {training[k]}"
+            for k in TRAINING_KEYS
+            if k in training
+        )
         lines.append(f"  training     {shown}")
     return lines
 

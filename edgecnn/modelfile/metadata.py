@@ -68,9 +68,16 @@ class ModelMetadata:
         from edgecnn import __version__
 
         doc = {"format": FORMAT, "edgecnn_version": __version__, **self.extra}
-        doc.update(arch=self.arch, alpha=self.alpha, separable=self.separable, labels=list(self.labels),
-                   preprocessing=self.preprocessing.to_dict(), output=self.output,
-                   quantization=dict(self.quantization), metrics=dict(self.metrics))
+        doc.update(
+            arch=self.arch,
+            alpha=self.alpha,
+            separable=self.separable,
+            labels=list(self.labels),
+            preprocessing=self.preprocessing.to_dict(),
+            output=self.output,
+            quantization=dict(self.quantization),
+            metrics=dict(self.metrics),
+        )
         return doc
 
     def to_json_bytes(self) -> bytes:
@@ -83,12 +90,17 @@ class ModelMetadata:
         if not str(doc.get("format", "")).startswith("edgecnn/"):
             raise EdgeCNNError(f"unknown metadata format {doc.get('format')!r}")
         known = {"arch", "alpha", "separable", "labels", "preprocessing", "output", "quantization", "metrics"}
-        return cls(labels=[str(label) for label in doc.get("labels", [])],
-                   preprocessing=Preprocessing.from_dict(doc["preprocessing"]),
-                   arch=doc.get("arch"), alpha=doc.get("alpha"), separable=doc.get("separable"),
-                   output=doc.get("output", "probabilities"), quantization=dict(doc.get("quantization") or {}),
-                   metrics=dict(doc.get("metrics") or {}),
-                   extra={k: v for k, v in doc.items() if k not in known})
+        return cls(
+            labels=[str(label) for label in doc.get("labels", [])],
+            preprocessing=Preprocessing.from_dict(doc["preprocessing"]),
+            arch=doc.get("arch"),
+            alpha=doc.get("alpha"),
+            separable=doc.get("separable"),
+            output=doc.get("output", "probabilities"),
+            quantization=dict(doc.get("quantization") or {}),
+            metrics=dict(doc.get("metrics") or {}),
+            extra={k: v for k, v in doc.items() if k not in known},
+        )
 
 
 def read_metadata_from_bytes(model_bytes: bytes) -> ModelMetadata | None:

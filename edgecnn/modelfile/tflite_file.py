@@ -16,9 +16,25 @@ FILE_IDENTIFIER = b"TFL3"
 
 # TensorType enum of the schema.
 TENSOR_TYPES = {
-    0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool", 7: "int16",
-    8: "complex64", 9: "int8", 10: "float64", 11: "complex128", 12: "uint64", 13: "resource", 14: "variant",
-    15: "uint32", 16: "uint16", 17: "int4", 18: "bfloat16",
+    0: "float32",
+    1: "float16",
+    2: "int32",
+    3: "uint8",
+    4: "int64",
+    5: "string",
+    6: "bool",
+    7: "int16",
+    8: "complex64",
+    9: "int8",
+    10: "float64",
+    11: "complex128",
+    12: "uint64",
+    13: "resource",
+    14: "variant",
+    15: "uint32",
+    16: "uint16",
+    17: "int4",
+    18: "bfloat16",
 }
 
 
@@ -161,9 +177,17 @@ def _parse(data: bytes) -> TFLiteFile:
         quant = tensor.table(4)
         scales = quant.scalars(2, "f") if quant else []
         zero_points = quant.scalars(3, "q") if quant else []
-        tensors.append(TensorInfo(i, tensor.string(3) or "", tensor.scalars(0, "i"),
-                                  TENSOR_TYPES.get(tensor.scalar(1, "b", 0), "unknown"), tensor.scalar(2, "I", 0),
-                                  scales, zero_points))
+        tensors.append(
+            TensorInfo(
+                i,
+                tensor.string(3) or "",
+                tensor.scalars(0, "i"),
+                TENSOR_TYPES.get(tensor.scalar(1, "b", 0), "unknown"),
+                tensor.scalar(2, "I", 0),
+                scales,
+                zero_points,
+            )
+        )
     operators = [OperatorInfo(op.scalar(0, "I", 0), op.scalars(1, "i"), op.scalars(2, "i")) for op in graph.tables(3)]
     buffers = model.tables(4)
     metadata = {}
@@ -171,8 +195,17 @@ def _parse(data: bytes) -> TFLiteFile:
         name = entry.string(0) or ""
         index = entry.scalar(1, "I", 0)
         metadata[name] = _buffer_bytes(data, buffers[index]) if index < len(buffers) else b""
-    return TFLiteFile(model.scalar(0, "I", 0), model.string(3), codes, tensors, operators,
-                      graph.scalars(1, "i"), graph.scalars(2, "i"), metadata, len(subgraphs))
+    return TFLiteFile(
+        model.scalar(0, "I", 0),
+        model.string(3),
+        codes,
+        tensors,
+        operators,
+        graph.scalars(1, "i"),
+        graph.scalars(2, "i"),
+        metadata,
+        len(subgraphs),
+    )
 
 
 def _buffer_bytes(data: bytes, buffer: _Table) -> bytes:

@@ -26,11 +26,40 @@ DEFAULT_SIZES = (32, 64)
 DEFAULT_SCHEMES = ("float32", "float16", "dynamic", "int8")
 
 # Settings that change what a finished trial or row means; a resumed sweep must use the same values.
-FIXED_SETTINGS = ("data", "channels", "epochs", "batch_size", "lr", "max_samples", "val_split", "seed",
-                  "train_options", "eval_samples", "calib_samples", "threads", "bench_runs", "bench_warmup")
+FIXED_SETTINGS = (
+    "data",
+    "channels",
+    "epochs",
+    "batch_size",
+    "lr",
+    "max_samples",
+    "val_split",
+    "seed",
+    "train_options",
+    "eval_samples",
+    "calib_samples",
+    "threads",
+    "bench_runs",
+    "bench_warmup",
+)
 # Trainer arguments the sweep sets itself (from its own settings or the grid), refused in train_options.
-SWEEP_TRAIN_ARGS = ("arch", "data", "out", "alpha", "size", "channels", "epochs", "batch_size", "lr", "seed",
-                    "max_samples", "val_split", "progress", "resume", "force")
+SWEEP_TRAIN_ARGS = (
+    "arch",
+    "data",
+    "out",
+    "alpha",
+    "size",
+    "channels",
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "max_samples",
+    "val_split",
+    "progress",
+    "resume",
+    "force",
+)
 
 
 @dataclass(frozen=True)
@@ -125,8 +154,13 @@ class SweepConfig:
                 raise EdgeCNNError(f"unknown quantization scheme {scheme!r}; choose from {', '.join(SCHEMES)}")
         if self.executor not in EXECUTORS:
             raise EdgeCNNError(f"executor must be one of {', '.join(EXECUTORS)}. Received {self.executor!r}")
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "threads": self.threads,
-                    "bench_runs": self.bench_runs, "ray_cpus": self.ray_cpus}
+        positive = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "threads": self.threads,
+            "bench_runs": self.bench_runs,
+            "ray_cpus": self.ray_cpus,
+        }
         for name in ("max_samples", "eval_samples", "calib_samples"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
@@ -146,8 +180,12 @@ class SweepConfig:
 
     def trials(self) -> list[Trial]:
         """The grid expanded in a stable order: arch, then alpha, then size (each with every scheme)."""
-        return [Trial(arch, float(alpha), int(size), tuple(self.schemes))
-                for arch in self.archs for alpha in self.alphas for size in self.sizes]
+        return [
+            Trial(arch, float(alpha), int(size), tuple(self.schemes))
+            for arch in self.archs
+            for alpha in self.alphas
+            for size in self.sizes
+        ]
 
     @property
     def num_rows(self) -> int:
@@ -167,11 +205,20 @@ class SweepConfig:
 
     def command(self, out: str | Path) -> str:
         """The ``edgecnn sweep`` command line that runs this sweep into ``out``."""
-        parts = ["edgecnn", "sweep", "--data", self.data,
-                 "--arch", ",".join(self.archs),
-                 "--alpha", ",".join(f"{a:g}" for a in self.alphas),
-                 "--size", ",".join(str(s) for s in self.sizes),
-                 "--quantize", ",".join(self.schemes)]
+        parts = [
+            "edgecnn",
+            "sweep",
+            "--data",
+            self.data,
+            "--arch",
+            ",".join(self.archs),
+            "--alpha",
+            ",".join(f"{a:g}" for a in self.alphas),
+            "--size",
+            ",".join(str(s) for s in self.sizes),
+            "--quantize",
+            ",".join(self.schemes),
+        ]
         defaults = SweepConfig(data=self.data)
         for name, option in _OPTION_NAMES.items():
             value = getattr(self, name)
@@ -185,16 +232,35 @@ class SweepConfig:
 
 # Scalar settings and their command-line spelling (grid axes and --out are handled separately).
 _OPTION_NAMES = {
-    "channels": "--channels", "epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr",
-    "max_samples": "--max-samples", "val_split": "--val-split", "seed": "--seed", "eval_samples": "--eval-samples",
-    "calib_samples": "--calib-samples", "threads": "--threads", "bench_runs": "--bench-runs",
-    "bench_warmup": "--bench-warmup", "executor": "--executor", "ray_address": "--ray-address",
+    "channels": "--channels",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "max_samples": "--max-samples",
+    "val_split": "--val-split",
+    "seed": "--seed",
+    "eval_samples": "--eval-samples",
+    "calib_samples": "--calib-samples",
+    "threads": "--threads",
+    "bench_runs": "--bench-runs",
+    "bench_warmup": "--bench-warmup",
+    "executor": "--executor",
+    "ray_address": "--ray-address",
     "ray_cpus": "--ray-cpus",
 }
 
 # Config-file keys that name a grid axis, as the command line spells them, and the field they fill.
-_AXIS_KEYS = {"arch": "archs", "archs": "archs", "alpha": "alphas", "alphas": "alphas", "size": "sizes",
-              "sizes": "sizes", "quantize": "schemes", "scheme": "schemes", "schemes": "schemes"}
+_AXIS_KEYS = {
+    "arch": "archs",
+    "archs": "archs",
+    "alpha": "alphas",
+    "alphas": "alphas",
+    "size": "sizes",
+    "sizes": "sizes",
+    "quantize": "schemes",
+    "scheme": "schemes",
+    "schemes": "schemes",
+}
 _AXIS_TYPES = {"archs": str, "alphas": float, "sizes": int, "schemes": str}
 
 # Keys that a config file may carry besides the SweepConfig fields (they steer the run, not the grid).
@@ -207,8 +273,9 @@ def parse_list(value: str | list | tuple | float | int, kind: type, name: str) -
     Raises:
         EdgeCNNError: On an empty item or a value that does not convert.
     """
-    items = value.split(",") if isinstance(value, str) else (list(value) if isinstance(value, list | tuple)
-                                                              else [value])
+    items = (
+        value.split(",") if isinstance(value, str) else (list(value) if isinstance(value, list | tuple) else [value])
+    )
     out = []
     for item in items:
         text = str(item).strip()
@@ -261,8 +328,10 @@ def normalize_settings(values: dict[str, Any]) -> dict[str, Any]:
         key = str(raw_key).replace("-", "_")
         key = _AXIS_KEYS.get(key, key)
         if key not in known and key not in RUN_KEYS:
-            raise EdgeCNNError(f"unknown sweep setting {raw_key!r}; known: "
-                               f"{', '.join(sorted(known | set(_AXIS_KEYS) | set(RUN_KEYS)))}")
+            raise EdgeCNNError(
+                f"unknown sweep setting {raw_key!r}; known: "
+                f"{', '.join(sorted(known | set(_AXIS_KEYS) | set(RUN_KEYS)))}"
+            )
         if value is not None:
             out[key] = value
     return out

@@ -12,8 +12,9 @@ from edgecnn.sweep.report import PLOT_FILES, render_report
 from edgecnn.sweep.results import COLUMNS, read_results, write_results
 
 
-def write_outputs(out: str | Path, rows: list[dict[str, Any]], meta: dict[str, Any], *,
-                  plots: bool = True) -> dict[str, Path]:
+def write_outputs(
+    out: str | Path, rows: list[dict[str, Any]], meta: dict[str, Any], *, plots: bool = True
+) -> dict[str, Path]:
     """Marks the Pareto fronts and writes every output file into ``out``.
 
     Args:

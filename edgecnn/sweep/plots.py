@@ -29,8 +29,9 @@ def _minor_tick_label(value: float, _pos) -> str:
     return f"{value:g}" if round(mantissa) in (2, 5) else ""
 
 
-def plot_fronts(rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: Path,
-                threads: int | None = None) -> dict[str, str]:
+def plot_fronts(
+    rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: Path, threads: int | None = None
+) -> dict[str, str]:
     """Writes one PNG per front into ``out``.
 
     Args:
@@ -62,15 +63,23 @@ def plot_fronts(rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: P
         try:
             for i in points:
                 row = rows[i]
-                ax.scatter(row[cost] * scale, 100 * row[accuracy], marker=markers[row["arch"]], s=46,
-                           color=SCHEME_COLOURS.get(row["scheme"], "tab:gray"), edgecolors="black",
-                           linewidths=0.5, zorder=3)
+                ax.scatter(
+                    row[cost] * scale,
+                    100 * row[accuracy],
+                    marker=markers[row["arch"]],
+                    s=46,
+                    color=SCHEME_COLOURS.get(row["scheme"], "tab:gray"),
+                    edgecolors="black",
+                    linewidths=0.5,
+                    zorder=3,
+                )
             front = [i for i in fronts.get(name, []) if i in points]
             if front:
                 xs = [rows[i][cost] * scale for i in front]
                 ys = [100 * rows[i][accuracy] for i in front]
-                ax.step(xs, ys, where="post", color="black", linestyle="--", linewidth=1.0, zorder=2,
-                        label="Pareto front")
+                ax.step(
+                    xs, ys, where="post", color="black", linestyle="--", linewidth=1.0, zorder=2, label="Pareto front"
+                )
                 ax.scatter(xs, ys, s=140, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4)
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
@@ -81,14 +90,18 @@ def plot_fronts(rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: P
             ax.set_ylabel("test top-1 accuracy (%)")
             ax.set_title(f"Accuracy vs {'file size' if name == 'size' else 'latency'}")
             ax.grid(True, which="both", alpha=0.3)
-            arch_handles = [Line2D([], [], linestyle="", marker=markers[a], color="gray", markeredgecolor="black",
-                                   label=a) for a in archs]
+            arch_handles = [
+                Line2D([], [], linestyle="", marker=markers[a], color="gray", markeredgecolor="black", label=a)
+                for a in archs
+            ]
             schemes = [s for s in SCHEMES if any(rows[i]["scheme"] == s for i in points)]
-            scheme_handles = [Line2D([], [], linestyle="", marker="o", color=SCHEME_COLOURS[s], label=s)
-                              for s in schemes]
+            scheme_handles = [
+                Line2D([], [], linestyle="", marker="o", color=SCHEME_COLOURS[s], label=s) for s in schemes
+            ]
             front_handles = [Line2D([], [], color="black", linestyle="--", label="Pareto front")] if front else []
-            ax.legend(handles=arch_handles + scheme_handles + front_handles, loc="lower right", fontsize=8,
-                      framealpha=0.9)
+            ax.legend(
+                handles=arch_handles + scheme_handles + front_handles, loc="lower right", fontsize=8, framealpha=0.9
+            )
             fig.tight_layout()
             with atomic_path(Path(out) / PLOT_FILES[name]) as tmp:
                 fig.savefig(tmp, format="png")

@@ -33,8 +33,9 @@ def _trial_task(trial: Trial, trial_dir: str, config: SweepConfig) -> list[dict[
     return run_trial(trial, Path(trial_dir), config)
 
 
-def run_on_ray(trials: list[Trial], trials_dir: Path, config: SweepConfig,
-               on_stage: Callable[[str], None]) -> Iterator[tuple[Trial, list[dict[str, Any]]]]:
+def run_on_ray(
+    trials: list[Trial], trials_dir: Path, config: SweepConfig, on_stage: Callable[[str], None]
+) -> Iterator[tuple[Trial, list[dict[str, Any]]]]:
     """Submits every trial as a Ray task and yields ``(trial, rows)`` as tasks finish.
 
     A task that dies (worker crash, node lost, out of memory) becomes error rows for its trial; the other
@@ -46,8 +47,13 @@ def run_on_ray(trials: list[Trial], trials_dir: Path, config: SweepConfig,
         if config.ray_address:
             ray.init(address=config.ray_address, log_to_driver=False)
         else:
-            ray.init(num_cpus=config.ray_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
-                     log_to_driver=False, configure_logging=False)
+            ray.init(
+                num_cpus=config.ray_cpus,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                log_to_driver=False,
+                configure_logging=False,
+            )
     refs: dict[Any, Trial] = {}
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(_trial_task)

@@ -12,6 +12,7 @@ PLOT_FILES = {"size": "accuracy_vs_size.png", "latency": "accuracy_vs_latency.pn
 
 def sort_by_size(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows ordered by file size (failed rows without a file last), then by accuracy descending."""
+
     def key(row):
         size = row.get("file_bytes")
         top1 = row.get("tflite_top1")
@@ -33,15 +34,21 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
     failed = [row for row in rows if not is_ok(row)]
     threads = config.get("threads", 1)
     lines = ["# Sweep report", ""]
-    lines += [f"Dataset `{config.get('data')}`; {_training_summary(config)}. Accuracy is top-1 on the test split"
-              f"{_eval_limit(config)}, measured on the exported `.tflite` with the LiteRT interpreter; latency is "
-              f"single-image inference at {threads} thread(s), median and 90th percentile of "
-              f"{config.get('bench_runs', '?')} runs.", ""]
+    lines += [
+        f"Dataset `{config.get('data')}`; {_training_summary(config)}. Accuracy is top-1 on the test split"
+        f"{_eval_limit(config)}, measured on the exported `.tflite` with the LiteRT interpreter; latency is "
+        f"single-image inference at {threads} thread(s), median and 90th percentile of "
+        f"{config.get('bench_runs', '?')} runs.",
+        "",
+    ]
     if meta.get("command"):
         lines += ["Produced by:", "", "```sh", meta["command"], "```", ""]
-    lines += [f"{len(rows)} models ({len(ok)} ok, {len(failed)} failed) from "
-              f"{len({(r['arch'], r['alpha'], r['size']) for r in rows})} trained networks."
-              + (f" Updated {meta['updated']}." if meta.get("updated") else ""), ""]
+    lines += [
+        f"{len(rows)} models ({len(ok)} ok, {len(failed)} failed) from "
+        f"{len({(r['arch'], r['alpha'], r['size']) for r in rows})} trained networks."
+        + (f" Updated {meta['updated']}." if meta.get("updated") else ""),
+        "",
+    ]
 
     if ok:
         best = max(ok, key=lambda r: (r["tflite_top1"], -(r.get("file_bytes") or 0)))
@@ -53,21 +60,55 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
             lines.append(f"- Fastest: {_describe(fastest, threads)}")
         lines.append("")
 
-    lines += ["## Results", "",
-              "Sorted by file size. Pareto column: `size` = on the front of file size vs accuracy, `latency` = on "
-              "the front of latency vs accuracy (no other model is both at least as small/fast and at least as "
-              "accurate, and strictly better in one).", ""]
-    header = ["Pareto", "arch", "alpha", "size", "scheme", "params", "MMACs", "file KB", "Keras top-1",
-              "TFLite top-1", "change", "latency ms", "p90 ms", "train s"]
+    lines += [
+        "## Results",
+        "",
+        "Sorted by file size. Pareto column: `size` = on the front of file size vs accuracy, `latency` = on "
+        "the front of latency vs accuracy (no other model is both at least as small/fast and at least as "
+        "accurate, and strictly better in one).",
+        "",
+    ]
+    header = [
+        "Pareto",
+        "arch",
+        "alpha",
+        "size",
+        "scheme",
+        "params",
+        "MMACs",
+        "file KB",
+        "Keras top-1",
+        "TFLite top-1",
+        "change",
+        "latency ms",
+        "p90 ms",
+        "train s",
+    ]
     lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     for row in sort_by_size(ok):
         marks = ", ".join(name for name in FRONTS if row.get(f"pareto_{name}"))
-        lines.append("| " + " | ".join([
-            marks, row["arch"], f"{row['alpha']:g}", str(row["size"]), row["scheme"], _int(row.get("params")),
-            _num(row.get("macs"), 1e-6, 2), _num(row.get("file_bytes"), 1 / 1024, 1), _pct(row.get("keras_top1")),
-            _pct(row.get("tflite_top1")), _points(row.get("delta_top1")), _num(row.get("latency_ms"), 1, 3),
-            _num(row.get("latency_p90_ms"), 1, 3), _num(row.get("train_seconds"), 1, 0),
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    marks,
+                    row["arch"],
+                    f"{row['alpha']:g}",
+                    str(row["size"]),
+                    row["scheme"],
+                    _int(row.get("params")),
+                    _num(row.get("macs"), 1e-6, 2),
+                    _num(row.get("file_bytes"), 1 / 1024, 1),
+                    _pct(row.get("keras_top1")),
+                    _pct(row.get("tflite_top1")),
+                    _points(row.get("delta_top1")),
+                    _num(row.get("latency_ms"), 1, 3),
+                    _num(row.get("latency_p90_ms"), 1, 3),
+                    _num(row.get("train_seconds"), 1, 0),
+                ]
+            )
+            + " |"
+        )
     lines.append("")
 
     for name, (cost, _) in FRONTS.items():
@@ -91,8 +132,10 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
 
 
 def _describe(row: dict[str, Any], threads: int) -> str:
-    text = (f"{row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}: "
-            f"{_pct(row['tflite_top1'])} top-1, {_num(row.get('file_bytes'), 1 / 1024, 1)} KB")
+    text = (
+        f"{row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}: "
+        f"{_pct(row['tflite_top1'])} top-1, {_num(row.get('file_bytes'), 1 / 1024, 1)} KB"
+    )
     if row.get("latency_ms") is not None:
         text += f", {row['latency_ms']:.3f} ms ({threads} thread(s))"
     return text

@@ -86,8 +86,12 @@ def read_row(trial_dir: Path, scheme: str) -> dict[str, Any] | None:
 
 def write_results(out: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
     """Writes ``results.json`` (rows plus ``meta``: config, command, Pareto fronts) and ``results.csv``."""
-    doc = {"format": RESULTS_FORMAT, **meta, "columns": list(ALL_COLUMNS),
-           "rows": [{k: row.get(k) for k in ALL_COLUMNS} for row in rows]}
+    doc = {
+        "format": RESULTS_FORMAT,
+        **meta,
+        "columns": list(ALL_COLUMNS),
+        "rows": [{k: row.get(k) for k in ALL_COLUMNS} for row in rows],
+    }
     write_json_atomic(Path(out) / "results.json", _json_safe(doc))
     write_text_atomic(Path(out) / "results.csv", rows_to_csv(rows))
 

@@ -31,8 +31,14 @@ TRIALS_DIR = "trials"
 TrialDone = tuple[Trial, list[dict[str, Any]]]
 
 
-def run_sweep(config: SweepConfig, out: str | Path, *, resume: bool = False, progress: bool = True,
-              log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def run_sweep(
+    config: SweepConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Runs every unfinished trial of the grid and writes the sweep's outputs into ``out``.
 
     Args:
@@ -83,8 +89,10 @@ def run_sweep(config: SweepConfig, out: str | Path, *, resume: bool = False, pro
             bar.update(1)
             remaining = len(pending) - finished_now
             eta = (time.perf_counter() - started) / finished_now * remaining
-            say(f"[{len(trials) - remaining}/{len(trials)}] {trial.name}: {_summary(rows)}"
-                + (f"; ETA {_duration(eta)}" if remaining else ""))
+            say(
+                f"[{len(trials) - remaining}/{len(trials)}] {trial.name}: {_summary(rows)}"
+                + (f"; ETA {_duration(eta)}" if remaining else "")
+            )
             write_outputs(out, all_rows(), meta, plots=False)
     finally:
         bar.close()
@@ -102,8 +110,10 @@ def check_train_options(options: dict[str, Any]) -> None:
     known = set(inspect.signature(train).parameters)
     unknown = sorted(set(options) - known)
     if unknown:
-        raise EdgeCNNError(f"unknown train option {unknown[0]!r}; the trainer takes "
-                           f"{', '.join(sorted(known - set(SWEEP_TRAIN_ARGS) - {'callbacks'}))}")
+        raise EdgeCNNError(
+            f"unknown train option {unknown[0]!r}; the trainer takes "
+            f"{', '.join(sorted(known - set(SWEEP_TRAIN_ARGS) - {'callbacks'}))}"
+        )
 
 
 def prepare_folder(config: SweepConfig, out: Path, *, resume: bool) -> dict[str, Any]:
@@ -127,11 +137,17 @@ def prepare_folder(config: SweepConfig, out: Path, *, resume: bool) -> dict[str,
         now = config.fixed_settings()
         changed = [f"{k}={stored.get(k)!r} -> {v!r}" for k, v in now.items() if _differs(stored.get(k), v)]
         if changed:
-            raise EdgeCNNError(f"cannot resume {out} with different settings ({'; '.join(changed)}); "
-                               "use the original values or another --out")
+            raise EdgeCNNError(
+                f"cannot resume {out} with different settings ({'; '.join(changed)}); "
+                "use the original values or another --out"
+            )
     meta = {"config": config.to_dict(), "command": config.command(out), "host": host_info()}
-    record = {"format": RESULTS_FORMAT, **meta,
-              "started": previous.get("started") if previous else _now(), "resumed": _now() if previous else None}
+    record = {
+        "format": RESULTS_FORMAT,
+        **meta,
+        "started": previous.get("started") if previous else _now(),
+        "resumed": _now() if previous else None,
+    }
     write_json_atomic(sweep_file, record)
     return meta
 
@@ -165,8 +181,9 @@ def host_info() -> dict[str, str]:
     return info
 
 
-def _execute(trials: list[Trial], out: Path, config: SweepConfig,
-             on_stage: Callable[[str], None]) -> Iterator[TrialDone]:
+def _execute(
+    trials: list[Trial], out: Path, config: SweepConfig, on_stage: Callable[[str], None]
+) -> Iterator[TrialDone]:
     if not trials:
         return iter(())
     if config.executor == "ray":
@@ -176,12 +193,20 @@ def _execute(trials: list[Trial], out: Path, config: SweepConfig,
     return _run_locally(trials, out / TRIALS_DIR, config, on_stage)
 
 
-def _run_locally(trials: list[Trial], trials_dir: Path, config: SweepConfig,
-                 on_stage: Callable[[str], None]) -> Iterator[TrialDone]:
+def _run_locally(
+    trials: list[Trial], trials_dir: Path, config: SweepConfig, on_stage: Callable[[str], None]
+) -> Iterator[TrialDone]:
     for trial in trials:
         on_stage(f"{trial.name}: starting")
-        yield trial, run_trial(trial, trials_dir / trial.name, config,
-                               on_stage=lambda text, name=trial.name: on_stage(f"{name}: {text}"))
+        yield (
+            trial,
+            run_trial(
+                trial,
+                trials_dir / trial.name,
+                config,
+                on_stage=lambda text, name=trial.name: on_stage(f"{name}: {text}"),
+            ),
+        )
 
 
 def _unfinished(trial: Trial) -> list[dict[str, Any]]:
@@ -197,8 +222,10 @@ def _summary(rows: list[dict[str, Any]]) -> str:
     parts = []
     for row in rows:
         if is_ok(row):
-            parts.append(f"{row['scheme']} {100 * row['tflite_top1']:.1f}% {row['file_bytes'] / 1024:.0f}KB"
-                         + (f" {row['latency_ms']:.2f}ms" if row.get("latency_ms") is not None else ""))
+            parts.append(
+                f"{row['scheme']} {100 * row['tflite_top1']:.1f}% {row['file_bytes'] / 1024:.0f}KB"
+                + (f" {row['latency_ms']:.2f}ms" if row.get("latency_ms") is not None else "")
+            )
         else:
             parts.append(f"{row['scheme']} failed ({row.get('error')})")
     return ", ".join(parts)
@@ -208,8 +235,9 @@ def _progress_bar(total: int, initial: int, enabled: bool):
     from tqdm import tqdm
 
     # tqdm's rate (hence its ETA) counts only the trials run now, not those skipped on resume.
-    return tqdm(total=total, initial=initial, unit="trial", desc="sweep", disable=not enabled, smoothing=0,
-                dynamic_ncols=True)
+    return tqdm(
+        total=total, initial=initial, unit="trial", desc="sweep", disable=not enabled, smoothing=0, dynamic_ncols=True
+    )
 
 
 def _differs(a: Any, b: Any) -> bool:

@@ -19,13 +19,13 @@ DEFAULT_NAME = "{arch}_{alpha}_{size}_{scheme}.tflite"
 def check_min_accuracy(min_accuracy: float) -> float:
     """The floor as a fraction of 1, or a one-line error (``90`` is rejected: write ``0.9``)."""
     if not 0.0 <= min_accuracy <= 1.0:
-        raise EdgeCNNError(f"min-accuracy is a fraction between 0 and 1 (e.g. 0.9 for 90%). "
-                           f"Received {min_accuracy:g}")
+        raise EdgeCNNError(f"min-accuracy is a fraction between 0 and 1 (e.g. 0.9 for 90%). Received {min_accuracy:g}")
     return float(min_accuracy)
 
 
-def select_row(rows: list[dict[str, Any]], min_accuracy: float, by: str = "size",
-               schemes: tuple[str, ...] | None = None) -> dict[str, Any]:
+def select_row(
+    rows: list[dict[str, Any]], min_accuracy: float, by: str = "size", schemes: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """The smallest (``by="size"``) or fastest (``by="latency"``) model with TFLite top-1 >= ``min_accuracy``.
 
     Ties go to the more accurate model.
@@ -43,8 +43,7 @@ def select_row(rows: list[dict[str, Any]], min_accuracy: float, by: str = "size"
         raise EdgeCNNError(f"select-by must be one of {', '.join(SELECT_BY)}. Received {by!r}")
     check_min_accuracy(min_accuracy)
     cost = "file_bytes" if by == "size" else "latency_ms"
-    ok = [row for row in rows if is_ok(row) and row.get(cost) is not None
-          and (not schemes or row["scheme"] in schemes)]
+    ok = [row for row in rows if is_ok(row) and row.get(cost) is not None and (not schemes or row["scheme"] in schemes)]
     eligible = [row for row in ok if row["tflite_top1"] >= min_accuracy]
     if not eligible:
         best = max((row["tflite_top1"] for row in ok), default=None)
@@ -61,29 +60,53 @@ def destination_path(row: dict[str, Any], select_to: str | Path) -> Path:
     a folder, which gets ``<arch>_<alpha>_<size>_<scheme>.tflite``.
     """
     text = str(select_to)
-    fields = {"arch": row["arch"], "alpha": f"{float(row['alpha']):g}", "size": int(row["size"]),
-              "scheme": row["scheme"]}
+    fields = {
+        "arch": row["arch"],
+        "alpha": f"{float(row['alpha']):g}",
+        "size": int(row["size"]),
+        "scheme": row["scheme"],
+    }
     if text.endswith(".tflite"):
         try:
             return Path(text.format(**fields))
         except (KeyError, IndexError, ValueError) as exc:
-            raise EdgeCNNError(f"select-to may only use {{arch}} {{alpha}} {{size}} {{scheme}}. "
-                               f"Received {text!r}") from exc
+            raise EdgeCNNError(
+                f"select-to may only use {{arch}} {{alpha}} {{size}} {{scheme}}. Received {text!r}"
+            ) from exc
     if Path(text).is_file():
         raise EdgeCNNError(f"select-to must be a .tflite path or a folder. Received {text}")
     return Path(text) / DEFAULT_NAME.format(**fields)
 
 
-def select_command(sweep_dir: str | Path, min_accuracy: float, by: str, select_to: str | Path,
-                   schemes: tuple[str, ...] | None = None) -> str:
+def select_command(
+    sweep_dir: str | Path, min_accuracy: float, by: str, select_to: str | Path, schemes: tuple[str, ...] | None = None
+) -> str:
     """The ``edgecnn sweep select`` command line that makes this selection."""
-    return shlex.join(["edgecnn", "sweep", "select", str(sweep_dir), "--min-accuracy", f"{min_accuracy:g}",
-                       "--select-by", by, *(["--select-scheme", ",".join(schemes)] if schemes else []),
-                       "--select-to", str(select_to)])
+    return shlex.join(
+        [
+            "edgecnn",
+            "sweep",
+            "select",
+            str(sweep_dir),
+            "--min-accuracy",
+            f"{min_accuracy:g}",
+            "--select-by",
+            by,
+            *(["--select-scheme", ",".join(schemes)] if schemes else []),
+            "--select-to",
+            str(select_to),
+        ]
+    )
 
 
-def select_model(sweep_dir: str | Path, min_accuracy: float, *, by: str = "size",
-                 select_to: str | Path = ".", schemes: tuple[str, ...] | None = None) -> dict[str, Any]:
+def select_model(
+    sweep_dir: str | Path,
+    min_accuracy: float,
+    *,
+    by: str = "size",
+    select_to: str | Path = ".",
+    schemes: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     """Copies the chosen model of a finished sweep, with ``<stem>.labels.txt`` and a ``<stem>.md`` model card.
 
     Args:
@@ -113,47 +136,81 @@ def select_model(sweep_dir: str | Path, min_accuracy: float, *, by: str = "size"
     labels_path = dest.with_name(dest.stem + ".labels.txt")
     write_text_atomic(labels_path, "".join(f"{label}\n" for label in labels))
     card_path = dest.with_suffix(".md")
-    eligible = sum(1 for r in rows if is_ok(r) and r["tflite_top1"] >= min_accuracy
-                   and (not schemes or r["scheme"] in schemes))
-    card = render_model_card(row, dest, model_bytes, metadata, doc, eligible=eligible, min_accuracy=min_accuracy,
-                             by=by, schemes=schemes,
-                             select=select_command(sweep_dir, min_accuracy, by, select_to, schemes))
+    eligible = sum(
+        1 for r in rows if is_ok(r) and r["tflite_top1"] >= min_accuracy and (not schemes or r["scheme"] in schemes)
+    )
+    card = render_model_card(
+        row,
+        dest,
+        model_bytes,
+        metadata,
+        doc,
+        eligible=eligible,
+        min_accuracy=min_accuracy,
+        by=by,
+        schemes=schemes,
+        select=select_command(sweep_dir, min_accuracy, by, select_to, schemes),
+    )
     write_text_atomic(card_path, card)
     return {"row": row, "model": dest, "labels": labels_path, "card": card_path}
 
 
-def render_model_card(row: dict[str, Any], dest: Path, model_bytes: bytes, metadata, doc: dict[str, Any], *,
-                      eligible: int, min_accuracy: float, by: str, select: str,
-                      schemes: tuple[str, ...] | None = None) -> str:
+def render_model_card(
+    row: dict[str, Any],
+    dest: Path,
+    model_bytes: bytes,
+    metadata,
+    doc: dict[str, Any],
+    *,
+    eligible: int,
+    min_accuracy: float,
+    by: str,
+    select: str,
+    schemes: tuple[str, ...] | None = None,
+) -> str:
     """The Markdown model card of a selected model."""
     config = doc.get("config", {})
     host = doc.get("host", {})
     threads = row.get("threads") or config.get("threads")
     quant = dict(metadata.quantization) if metadata else {}
     lines = [f"# {dest.name}", ""]
-    lines += [f"{row['arch']} (alpha {row['alpha']:g}) image classifier, {row['size']}x{row['size']} input, "
-              f"{row['scheme']} quantization, trained on `{config.get('data')}`. Selected from a sweep of "
-              f"{len(doc.get('rows', []))} models as the {'smallest' if by == 'size' else 'fastest'} of the "
-              f"{eligible} {'/'.join(schemes) + ' ' if schemes else ''}models reaching {100 * min_accuracy:g}% "
-              "test top-1.", ""]
-    lines += ["| | |", "|---|---|",
-              f"| architecture | {row['arch']} |", f"| width multiplier (alpha) | {row['alpha']:g} |",
-              f"| input | {_input_text(metadata, row)} |", f"| quantization | {row['scheme']} |",
-              f"| file size | {len(model_bytes):,} bytes ({len(model_bytes) / 1024:.1f} KB) |",
-              f"| sha256 | `{hashlib.sha256(model_bytes).hexdigest()}` |"]
+    lines += [
+        f"{row['arch']} (alpha {row['alpha']:g}) image classifier, {row['size']}x{row['size']} input, "
+        f"{row['scheme']} quantization, trained on `{config.get('data')}`. Selected from a sweep of "
+        f"{len(doc.get('rows', []))} models as the {'smallest' if by == 'size' else 'fastest'} of the "
+        f"{eligible} {'/'.join(schemes) + ' ' if schemes else ''}models reaching {100 * min_accuracy:g}% "
+        "test top-1.",
+        "",
+    ]
+    lines += [
+        "| | |",
+        "|---|---|",
+        f"| architecture | {row['arch']} |",
+        f"| width multiplier (alpha) | {row['alpha']:g} |",
+        f"| input | {_input_text(metadata, row)} |",
+        f"| quantization | {row['scheme']} |",
+        f"| file size | {len(model_bytes):,} bytes ({len(model_bytes) / 1024:.1f} KB) |",
+        f"| sha256 | `{hashlib.sha256(model_bytes).hexdigest()}` |",
+    ]
     if row.get("params") is not None:
         lines.append(f"| parameters | {int(row['params']):,} |")
     if row.get("macs") is not None:
         lines.append(f"| multiply-accumulates | {int(row['macs']):,} ({row['macs'] / 1e6:.2f} M) |")
-    lines.append(f"| test top-1 (this .tflite, LiteRT) | {100 * row['tflite_top1']:.2f}% on "
-                 f"{row.get('test_samples') or '?'} images |")
+    lines.append(
+        f"| test top-1 (this .tflite, LiteRT) | {100 * row['tflite_top1']:.2f}% on "
+        f"{row.get('test_samples') or '?'} images |"
+    )
     if row.get("keras_top1") is not None:
-        lines.append(f"| test top-1 (float Keras model) | {100 * row['keras_top1']:.2f}% "
-                     f"({100 * (row.get('delta_top1') or 0):+.2f} pt after export) |")
+        lines.append(
+            f"| test top-1 (float Keras model) | {100 * row['keras_top1']:.2f}% "
+            f"({100 * (row.get('delta_top1') or 0):+.2f} pt after export) |"
+        )
     if row.get("latency_ms") is not None:
         where = host.get("cpu") or host.get("machine") or "the sweep machine"
-        lines.append(f"| latency (median / p90) | {row['latency_ms']:.3f} / {row['latency_p90_ms']:.3f} ms, "
-                     f"{threads} thread(s), {where} |")
+        lines.append(
+            f"| latency (median / p90) | {row['latency_ms']:.3f} / {row['latency_p90_ms']:.3f} ms, "
+            f"{threads} thread(s), {where} |"
+        )
     if row.get("train_seconds") is not None:
         lines.append(f"| training | {config.get('epochs')} epoch(s), {row['train_seconds']:.0f} s |")
     lines.append("")
@@ -165,24 +222,45 @@ def render_model_card(row: dict[str, Any], dest: Path, model_bytes: bytes, metad
     lines += ["## Preprocessing", ""]
     if metadata:
         spec = metadata.preprocessing
-        lines += [f"- Resize the frame to {spec.width}x{spec.height} ({spec.resize_mode}; when shrinking, bilinear "
-                  "to an integer multiple of the size, then OpenCV INTER_AREA; bilinear when enlarging), convert to "
-                  f"{spec.color_order} ({spec.channels} channel(s)).",
-                  "- Normalisation: " + ("inside the model: feed raw 0..255 pixels." if spec.normalization ==
-                                         "in-model" else f"(pixel - {list(spec.mean)}) / {list(spec.std)}.")]
+        lines += [
+            f"- Resize the frame to {spec.width}x{spec.height} ({spec.resize_mode}; when shrinking, bilinear "
+            "to an integer multiple of the size, then OpenCV INTER_AREA; bilinear when enlarging), convert to "
+            f"{spec.color_order} ({spec.channels} channel(s)).",
+            "- Normalisation: "
+            + (
+                "inside the model: feed raw 0..255 pixels."
+                if spec.normalization == "in-model"
+                else f"(pixel - {list(spec.mean)}) / {list(spec.std)}."
+            ),
+        ]
         if quant:
-            lines.append(f"- Input tensor: {quant.get('input_dtype', '?')}"
-                         + (f", scale {quant['input_scale']:g}, zero point {quant.get('input_zero_point')}"
-                            if quant.get("input_scale") else "")
-                         + f"; output: {quant.get('output_dtype', '?')} {metadata.output}.")
-        lines.append("- The same `edgecnn.core.preprocessing.prepare` function was used for training, calibration and "
-                     "evaluation; the spec is embedded in the file (`edgecnn inspect`).")
+            lines.append(
+                f"- Input tensor: {quant.get('input_dtype', '?')}"
+                + (
+                    f", scale {quant['input_scale']:g}, zero point {quant.get('input_zero_point')}"
+                    if quant.get("input_scale")
+                    else ""
+                )
+                + f"; output: {quant.get('output_dtype', '?')} {metadata.output}."
+            )
+        lines.append(
+            "- The same `edgecnn.core.preprocessing.prepare` function was used for training, calibration and "
+            "evaluation; the spec is embedded in the file (`edgecnn inspect`)."
+        )
     else:
         lines.append("(no edgecnn metadata in the file)")
     lines.append("")
-    lines += ["## Use", "", "```python", "from edgecnn.device.runtime import Classifier", "",
-              f'classifier = Classifier("{dest.name}", threads={threads or 1})',
-              "probabilities = classifier.classify(frame_bgr)  # an OpenCV BGR frame of any size", "```", ""]
+    lines += [
+        "## Use",
+        "",
+        "```python",
+        "from edgecnn.device.runtime import Classifier",
+        "",
+        f'classifier = Classifier("{dest.name}", threads={threads or 1})',
+        "probabilities = classifier.classify(frame_bgr)  # an OpenCV BGR frame of any size",
+        "```",
+        "",
+    ]
     lines += ["## Reproduce", "", "```sh"]
     if doc.get("command"):
         lines.append(doc["command"])

@@ -46,8 +46,9 @@ def finished_rows(trial: Trial, trial_dir: Path) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def run_trial(trial: Trial, trial_dir: str | Path, config: SweepConfig,
-              on_stage: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def run_trial(
+    trial: Trial, trial_dir: str | Path, config: SweepConfig, on_stage: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
     """Trains, exports, evaluates and benchmarks one trial; skips the rows already finished.
 
     Args:
@@ -81,8 +82,12 @@ def run_trial(trial: Trial, trial_dir: str | Path, config: SweepConfig,
 
     for scheme in pending:
         row = _base_row(trial, scheme, relative, config)
-        row.update(params=trained.get("params"), macs=trained.get("macs"), keras_top1=trained.get("keras_top1"),
-                   train_seconds=trained.get("train_seconds"))
+        row.update(
+            params=trained.get("params"),
+            macs=trained.get("macs"),
+            keras_top1=trained.get("keras_top1"),
+            train_seconds=trained.get("train_seconds"),
+        )
         try:
             measure_scheme(trial_dir, scheme, config, row, stage)
         except Exception as exc:  # recorded in the row; the sweep goes on
@@ -92,8 +97,7 @@ def run_trial(trial: Trial, trial_dir: str | Path, config: SweepConfig,
     return [rows[scheme] for scheme in trial.schemes]
 
 
-def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig,
-                   stage: Callable[[str], None]) -> dict[str, Any]:
+def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig, stage: Callable[[str], None]) -> dict[str, Any]:
     """Trains the trial's network unless ``train.json`` says it is done; returns that marker's content.
 
     A run killed half-way (``last.keras`` and ``state.json`` but no ``metrics.json``) is resumed by the trainer
@@ -118,8 +122,16 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig,
             # (else every epoch is done and only the trainer's final scoring was missed: the sweep scores below)
             stage(f"resuming training at epoch {epochs_done + 1}" if resumable else "training")
             kwargs = {"resume": True} if resumable else {**_train_kwargs(config), "force": True}
-            train(trial.arch, config.data, run_dir, alpha=trial.alpha, size=trial.size, epochs=config.epochs,
-                  progress=False, **kwargs)
+            train(
+                trial.arch,
+                config.data,
+                run_dir,
+                alpha=trial.alpha,
+                size=trial.size,
+                epochs=config.epochs,
+                progress=False,
+                **kwargs,
+            )
     run = runs.load_run(run_dir)
 
     stage("scoring the keras model")
@@ -130,15 +142,22 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig,
     profile = profile_model(load_model(run.best_model_path))
     keras_eval = evaluate(run.best_model_path, config.data, split="test", **_eval_kwargs(config))
     train_seconds = run.metrics.get("train_time_s", run.state.get("train_time_s"))
-    trained = {"params": int(profile.params), "macs": int(profile.macs), "keras_top1": float(keras_eval["top1"]),
-               "test_samples": keras_eval.get("n"), "train_seconds": train_seconds, "train_metrics": run.metrics,
-               "finished": _now()}
+    trained = {
+        "params": int(profile.params),
+        "macs": int(profile.macs),
+        "keras_top1": float(keras_eval["top1"]),
+        "test_samples": keras_eval.get("n"),
+        "train_seconds": train_seconds,
+        "train_metrics": run.metrics,
+        "finished": _now(),
+    }
     write_json_atomic(marker, trained)
     return trained
 
 
-def measure_scheme(trial_dir: Path, scheme: str, config: SweepConfig, row: dict[str, Any],
-                   stage: Callable[[str], None]) -> None:
+def measure_scheme(
+    trial_dir: Path, scheme: str, config: SweepConfig, row: dict[str, Any], stage: Callable[[str], None]
+) -> None:
     """Exports one scheme, evaluates the ``.tflite`` on the test split and benchmarks it; fills ``row``."""
     from edgecnn.device.bench import benchmark
     from edgecnn.training.evaluate import evaluate
@@ -148,8 +167,9 @@ def measure_scheme(trial_dir: Path, scheme: str, config: SweepConfig, row: dict[
     stage(f"exporting {scheme}")
     calib = {"calib_samples": config.calib_samples} if config.calib_samples else {}
     with open(trial_dir / "export.log", "a", encoding="utf-8") as log:
-        export(trial_dir / RUN_DIR, path, quantize=scheme, verify=False, log=lambda line: log.write(line + "\n"),
-               **calib)
+        export(
+            trial_dir / RUN_DIR, path, quantize=scheme, verify=False, log=lambda line: log.write(line + "\n"), **calib
+        )
     row["file_bytes"] = path.stat().st_size
 
     stage(f"evaluating {scheme}")

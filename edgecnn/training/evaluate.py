@@ -41,8 +41,9 @@ def score(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, Any]
     confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (y, pred), 1)
     support = confusion.sum(axis=1)
-    per_class = {label: (round(float(confusion[i, i] / support[i]), 4) if support[i] else None)
-                 for i, label in enumerate(labels)}
+    per_class = {
+        label: (round(float(confusion[i, i] / support[i]), 4) if support[i] else None) for i, label in enumerate(labels)
+    }
     n = len(y)
     return {
         "top1": float((pred == y).mean()) if n else 0.0,
@@ -80,9 +81,16 @@ def _keras_predictor(path: Path, spec: Preprocessing | None, batch_size: int):
     return spec, predict
 
 
-def evaluate(model: str | os.PathLike, data: str | dict | None = None, split: str = "test", *,
-             limit: int | None = None, batch_size: int = 128, confusion_png: Path | None = None,
-             progress: bool = False) -> dict[str, Any]:
+def evaluate(
+    model: str | os.PathLike,
+    data: str | dict | None = None,
+    split: str = "test",
+    *,
+    limit: int | None = None,
+    batch_size: int = 128,
+    confusion_png: Path | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Scores a run directory, ``.keras`` or ``.tflite`` model on one split of a data source.
 
     Args:
@@ -136,11 +144,14 @@ def evaluate(model: str | os.PathLike, data: str | dict | None = None, split: st
         log.warning("the model's labels differ from the data's class names; scoring by class index")
     probs = predict(x)
     result = score(probs, y, list(data_labels))
-    result.update({"model": str(path), "data": data if isinstance(data, str) else data.get("source"),
-                   "split": split})
+    result.update({"model": str(path), "data": data if isinstance(data, str) else data.get("source"), "split": split})
     if confusion_png is not None:
         from edgecnn.training.train.plots import plot_confusion
 
-        plot_confusion(np.asarray(result["confusion"]), data_labels, confusion_png,
-                       title=f"{path.name}: top-1 {result['top1']:.4f} on {result['n']} images")
+        plot_confusion(
+            np.asarray(result["confusion"]),
+            data_labels,
+            confusion_png,
+            title=f"{path.name}: top-1 {result['top1']:.4f} on {result['n']} images",
+        )
     return result

@@ -91,11 +91,15 @@ def load_run(path: str | os.PathLike) -> RunInfo:
     if path.is_file() and path.name == CONFIG:
         path = path.parent
     if not path.is_dir():
-        raise EdgeCNNError(f"not a run directory: {path} does not exist" if not path.exists()
-                           else f"not a run directory: {path} is a file")
+        raise EdgeCNNError(
+            f"not a run directory: {path} does not exist"
+            if not path.exists()
+            else f"not a run directory: {path} is a file"
+        )
     if not (path / CONFIG).is_file():
-        raise EdgeCNNError(f"not a run directory: {path} has no {CONFIG} (train one with: edgecnn train ARCH "
-                           f"--data SRC --out {path})")
+        raise EdgeCNNError(
+            f"not a run directory: {path} has no {CONFIG} (train one with: edgecnn train ARCH --data SRC --out {path})"
+        )
     config = _read_json(path / CONFIG)
     missing = [key for key in ("model", "preprocessing", "data") if not isinstance(config.get(key), dict)]
     if missing:
@@ -106,6 +110,13 @@ def load_run(path: str | os.PathLike) -> RunInfo:
     if not labels:
         raise EdgeCNNError(f"{path} has no class labels ({LABELS} or config labels)")
     metrics = _read_json(path / METRICS) if (path / METRICS).is_file() else {}
-    return RunInfo(path=path, config=config, labels=list(labels),
-                   preprocessing=Preprocessing.from_dict(config["preprocessing"]), model=dict(config["model"]),
-                   data=dict(config["data"]), best_model_path=path / BEST, metrics=metrics)
+    return RunInfo(
+        path=path,
+        config=config,
+        labels=list(labels),
+        preprocessing=Preprocessing.from_dict(config["preprocessing"]),
+        model=dict(config["model"]),
+        data=dict(config["data"]),
+        best_model_path=path / BEST,
+        metrics=metrics,
+    )

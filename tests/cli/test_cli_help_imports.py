@@ -34,8 +34,9 @@ print(out.getvalue()[:2000], file=sys.stderr)
     ids=lambda a: " ".join(a),
 )
 def test_light_commands_do_not_import_tensorflow(args):
-    result = subprocess.run([sys.executable, "-c", _PROBE.format(args=args)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(args=args)], capture_output=True, text=True, timeout=120
+    )
     result_line = next((ln for ln in result.stdout.splitlines() if ln.startswith("RESULT")), "")
     assert result_line.split()[1:] == ["0", "none"], result.stdout + result.stderr
     assert "Usage" in result.stderr or "mobilenet_v1" in result.stderr

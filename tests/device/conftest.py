@@ -115,5 +115,3 @@ def mjpeg_server():
     server = MjpegServer().start()
     yield server
     server.stop()
-
-

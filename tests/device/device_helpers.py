@@ -150,8 +150,15 @@ def free_port() -> int:
 def edgecnn_process(args: list[str], **kwargs) -> subprocess.Popen:
     """``python -m edgecnn ARGS`` in a subprocess (stdout and stderr piped, text mode)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "edgecnn", *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "edgecnn", *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -53,8 +53,9 @@ def test_synthetic_frames_are_deterministic_camera_like():
 
 
 def test_bench_cli_table_and_json(models):
-    result = runner.invoke(app, ["bench", str(models["int8"]), "--threads", "1,2", "--runs", "5", "--warmup", "1",
-                                 "--pipeline"])
+    result = runner.invoke(
+        app, ["bench", str(models["int8"]), "--threads", "1,2", "--runs", "5", "--warmup", "1", "--pipeline"]
+    )
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "interpreter ai_edge_litert" in lines[0]
@@ -66,7 +67,8 @@ def test_bench_cli_table_and_json(models):
     (row,) = json.loads(result.stdout)
     assert row["threads"] == 1 and row["latency"]["count"] == 4 and row["pipeline"] is None
 
-    result = runner.invoke(app, ["bench", str(models["int8"]), "--runs", "3", "--pipeline", "--frame", "320x240",
-                                 "--json"])
+    result = runner.invoke(
+        app, ["bench", str(models["int8"]), "--runs", "3", "--pipeline", "--frame", "320x240", "--json"]
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)[0]["pipeline"]["frame"] == "320x240"

@@ -17,11 +17,20 @@ runner = CliRunner()
 def test_toml_config_with_relative_paths(tmp_path, colour_video):
     (tmp_path / "m.tflite").write_bytes(b"x")
     config = tmp_path / "edgecnn.toml"
-    config.write_text(f'model = "m.tflite"\nsource = "{colour_video.name}"\ntop-k = 2\nsmooth = 0.5\n'
-                      'jsonl = "out/preds.jsonl"\nrealtime = true\nmean = [1, 2, 3]\n')
+    config.write_text(
+        f'model = "m.tflite"\nsource = "{colour_video.name}"\ntop-k = 2\nsmooth = 0.5\n'
+        'jsonl = "out/preds.jsonl"\nrealtime = true\nmean = [1, 2, 3]\n'
+    )
     values = load_config(config)
-    assert values == {"model": str(tmp_path / "m.tflite"), "source": str(colour_video), "top_k": 2, "smooth": 0.5,
-                      "jsonl": str(tmp_path / "out/preds.jsonl"), "realtime": True, "mean": [1.0, 2.0, 3.0]}
+    assert values == {
+        "model": str(tmp_path / "m.tflite"),
+        "source": str(colour_video),
+        "top_k": 2,
+        "smooth": 0.5,
+        "jsonl": str(tmp_path / "out/preds.jsonl"),
+        "realtime": True,
+        "mean": [1.0, 2.0, 3.0],
+    }
 
 
 def test_json_config_and_run_table(tmp_path):
@@ -37,15 +46,18 @@ def test_command_line_overrides_the_file(tmp_path):
     assert options == RunOptions(model="/m.tflite", top_k=5, threads=2, mean=[127.5])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("tok_k = 3\n", "unknown option 'tok_k'"),
-    ('top_k = "three"\n', "top_k must be int"),
-    ("top_k = 2.5\n", "top_k must be int"),
-    ('realtime = "yes"\n', "realtime must be bool"),
-    ("threshold = true\n", "threshold must be float"),
-    ("source = [1, 2]\n", "source must be str"),
-    ("model = \n", "cannot parse config file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("tok_k = 3\n", "unknown option 'tok_k'"),
+        ('top_k = "three"\n', "top_k must be int"),
+        ("top_k = 2.5\n", "top_k must be int"),
+        ('realtime = "yes"\n', "realtime must be bool"),
+        ("threshold = true\n", "threshold must be float"),
+        ("source = [1, 2]\n", "source must be str"),
+        ("model = \n", "cannot parse config file"),
+    ],
+)
 def test_bad_config_files(tmp_path, text, message):
     config = tmp_path / "bad.toml"
     config.write_text(text)
@@ -60,8 +72,9 @@ def test_missing_config_file(tmp_path):
 
 def test_run_with_config_file_and_override(models, colour_video, tmp_path):
     config = tmp_path / "run.toml"
-    config.write_text(f'model = "{models["int8"]}"\nsource = "{colour_video}"\nmax_frames = 3\njsonl = "-"\n'
-                      "top_k = 1\n")
+    config.write_text(
+        f'model = "{models["int8"]}"\nsource = "{colour_video}"\nmax_frames = 3\njsonl = "-"\ntop_k = 1\n'
+    )
     result = runner.invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]

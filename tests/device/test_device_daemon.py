@@ -32,8 +32,21 @@ def _finish(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_cleanly_with_outputs_flushed(models, colour_video, tmp_path, sig):
     jsonl, video = tmp_path / "preds.jsonl", tmp_path / "out.avi"
-    proc = edgecnn_process(["run", str(models["int8"]), "--source", str(colour_video), "--loop", "--realtime",
-                            "--jsonl", str(jsonl), "--save-video", str(video), "--json"])
+    proc = edgecnn_process(
+        [
+            "run",
+            str(models["int8"]),
+            "--source",
+            str(colour_video),
+            "--loop",
+            "--realtime",
+            "--jsonl",
+            str(jsonl),
+            "--save-video",
+            str(video),
+            "--json",
+        ]
+    )
     try:
         wait_until(lambda: _lines(jsonl) >= 10 or proc.poll() is not None, timeout=30)
     finally:
@@ -55,8 +68,19 @@ def test_stream_killed_and_restarted_mid_run(models, tmp_path):
     server = MjpegServer(fps=30, colour="red").start()
     jsonl = tmp_path / "preds.jsonl"
     port = free_port()
-    proc = edgecnn_process(["run", str(models["int8"]), "--source", server.url, "--jsonl", str(jsonl),
-                            "--http", f"127.0.0.1:{port}", "--json"])
+    proc = edgecnn_process(
+        [
+            "run",
+            str(models["int8"]),
+            "--source",
+            server.url,
+            "--jsonl",
+            str(jsonl),
+            "--http",
+            f"127.0.0.1:{port}",
+            "--json",
+        ]
+    )
     health = f"http://127.0.0.1:{port}/healthz"
     try:
         wait_until(lambda: _lines(jsonl) >= 5 or proc.poll() is not None, timeout=30)
@@ -109,8 +133,9 @@ def test_run_bench_inspect_never_import_tensorflow(models, colour_video, tmp_pat
         ["inspect", str(models["int8"])],
     ]
     for command in commands:
-        result = subprocess.run([sys.executable, "-c", script, *command], cwd=REPO, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", script, *command], cwd=REPO, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, (command, result.stderr)
         assert json.loads(report.read_text()) == [], command
         report.unlink()

@@ -59,27 +59,32 @@ def test_labels_not_matching_the_outputs(models, colour_video, tmp_path):
     labels = tmp_path / "labels.txt"
     labels.write_text("one\ntwo\nthree\n")
     assert "3 labels do not match the model's 4 outputs" in _error(
-        ["run", models["int8"], "--source", colour_video, "--labels", labels])
+        ["run", models["int8"], "--source", colour_video, "--labels", labels]
+    )
 
 
 def test_missing_labels_file(models, colour_video, tmp_path):
     assert "labels file not found" in _error(
-        ["run", models["int8"], "--source", colour_video, "--labels", tmp_path / "none.txt"])
+        ["run", models["int8"], "--source", colour_video, "--labels", tmp_path / "none.txt"]
+    )
 
 
 def test_plain_model_needs_preprocessing(models, colour_video):
     assert "no edgecnn metadata" in _error(["run", models["plain"], "--source", colour_video])
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("/no/such/video.avi", "source not found"),
-    ("/dev/video97", "camera /dev/video97 not found"),
-    ("97", "cannot open camera 97"),
-    ("videotestsrc ! videoconvert", "GStreamer"),
-    ("picamera2", "picamera2"),
-    ("http://127.0.0.1:9/stream", "cannot open http://127.0.0.1:9/stream"),
-    ("rtsp://127.0.0.1:9/stream", "cannot open rtsp://127.0.0.1:9/stream"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("/no/such/video.avi", "source not found"),
+        ("/dev/video97", "camera /dev/video97 not found"),
+        ("97", "cannot open camera 97"),
+        ("videotestsrc ! videoconvert", "GStreamer"),
+        ("picamera2", "picamera2"),
+        ("http://127.0.0.1:9/stream", "cannot open http://127.0.0.1:9/stream"),
+        ("rtsp://127.0.0.1:9/stream", "cannot open rtsp://127.0.0.1:9/stream"),
+    ],
+)
 def test_sources_that_cannot_be_opened(models, source, expected):
     assert expected in _error(["run", models["int8"], "--source", source])
 
@@ -94,22 +99,25 @@ def test_empty_image_folder_and_unreadable_video(models, tmp_path):
     assert "junk.avi" in message
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--top-k", "0"], "--top-k must be >= 1"),
-    (["--threshold", "1.5"], "--threshold must be in [0, 1]"),
-    (["--smooth", "0"], "--smooth must be in (0, 1]"),
-    (["--threads", "0"], "--threads must be >= 1"),
-    (["--max-frames", "0"], "--max-frames must be >= 1"),
-    (["--json", "--jsonl", "-"], "both write to stdout"),
-    (["--http", "localhost:notaport"], "--http expects HOST:PORT"),
-    (["--save-video", "out.gif"], "--save-video must end in"),
-    (["--display"], "--display"),
-    (["--resize-mode", "squash"], "--resize-mode must be stretch or crop"),
-    (["--mean", "1,2"], "mean takes 1 or 3 values"),
-    (["--std", "0"], "--std must be > 0"),
-    (["--interpreter", "onnx"], "unknown interpreter backend"),
-    (["--delegate", "/no/such/libdelegate.so"], "cannot load delegate"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--top-k", "0"], "--top-k must be >= 1"),
+        (["--threshold", "1.5"], "--threshold must be in [0, 1]"),
+        (["--smooth", "0"], "--smooth must be in (0, 1]"),
+        (["--threads", "0"], "--threads must be >= 1"),
+        (["--max-frames", "0"], "--max-frames must be >= 1"),
+        (["--json", "--jsonl", "-"], "both write to stdout"),
+        (["--http", "localhost:notaport"], "--http expects HOST:PORT"),
+        (["--save-video", "out.gif"], "--save-video must end in"),
+        (["--display"], "--display"),
+        (["--resize-mode", "squash"], "--resize-mode must be stretch or crop"),
+        (["--mean", "1,2"], "mean takes 1 or 3 values"),
+        (["--std", "0"], "--std must be > 0"),
+        (["--interpreter", "onnx"], "unknown interpreter backend"),
+        (["--delegate", "/no/such/libdelegate.so"], "cannot load delegate"),
+    ],
+)
 def test_bad_options(models, colour_video, args, expected, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -133,15 +141,19 @@ def test_http_port_in_use(models, colour_video):
         busy.listen()
         port = busy.getsockname()[1]
         assert "cannot listen on 127.0.0.1" in _error(
-            ["run", models["int8"], "--source", colour_video, "--http", f"127.0.0.1:{port}"])
+            ["run", models["int8"], "--source", colour_video, "--http", f"127.0.0.1:{port}"]
+        )
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--threads", "1,x"], "--threads expects positive integers"),
-    (["--runs", "0"], "--runs must be >= 1"),
-    (["--warmup", "-1"], "--warmup must be >= 0"),
-    (["--pipeline", "--frame", "640"], "--frame expects WIDTHxHEIGHT"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--threads", "1,x"], "--threads expects positive integers"),
+        (["--runs", "0"], "--runs must be >= 1"),
+        (["--warmup", "-1"], "--warmup must be >= 0"),
+        (["--pipeline", "--frame", "640"], "--frame expects WIDTHxHEIGHT"),
+    ],
+)
 def test_bench_bad_options(models, args, expected):
     assert expected in _error(["bench", models["int8"], *args])
 

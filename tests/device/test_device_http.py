@@ -37,8 +37,9 @@ def live_run(models):
     info: dict = {}
     result: dict = {}
     started = threading.Event()
-    options = RunOptions(model=str(models["int8"]), source=server.url, http="127.0.0.1:0", wait_for_source=True,
-                         top_k=2)
+    options = RunOptions(
+        model=str(models["int8"]), source=server.url, http="127.0.0.1:0", wait_for_source=True, top_k=2
+    )
 
     def target():
         result["summary"] = run(options, stop=stop, on_start=lambda i: (info.update(i), started.set()))
@@ -46,8 +47,7 @@ def live_run(models):
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     assert started.wait(15)
-    yield {"server": server, "port": port, "base": info["http_url"], "stop": stop, "thread": thread,
-           "result": result}
+    yield {"server": server, "port": port, "base": info["http_url"], "stop": stop, "thread": thread, "result": result}
     stop.set()
     thread.join(10)
     server.stop()
@@ -119,12 +119,15 @@ def _status_refused(base: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("8080", ("127.0.0.1", 8080)),
-    ("127.0.0.1:0", ("127.0.0.1", 0)),
-    ("0.0.0.0:80", ("0.0.0.0", 80)),
-    ("[::1]:9000", ("::1", 9000)),
-    (":8081", ("127.0.0.1", 8081)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("8080", ("127.0.0.1", 8080)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+        ("0.0.0.0:80", ("0.0.0.0", 80)),
+        ("[::1]:9000", ("::1", 9000)),
+        (":8081", ("127.0.0.1", 8081)),
+    ],
+)
 def test_parse_address(text, expected):
     assert parse_address(text) == expected

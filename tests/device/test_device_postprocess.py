@@ -105,13 +105,15 @@ def test_run_stats_summary_and_samples():
 
 
 def test_prometheus_text_format():
-    text = prometheus_text([
-        ("edgecnn_frames_total", {}, 12.0),
-        ("edgecnn_info", {"model": 'we"ird\\name'}, 1.0),
-        ("edgecnn_stage_latency_seconds", {"stage": "invoke", "quantile": "0.5"}, 0.0125),
-        ("edgecnn_stage_latency_seconds_sum", {"stage": "invoke"}, 1.5),
-        ("edgecnn_last_frame_age_seconds", {}, float("nan")),
-    ])
+    text = prometheus_text(
+        [
+            ("edgecnn_frames_total", {}, 12.0),
+            ("edgecnn_info", {"model": 'we"ird\\name'}, 1.0),
+            ("edgecnn_stage_latency_seconds", {"stage": "invoke", "quantile": "0.5"}, 0.0125),
+            ("edgecnn_stage_latency_seconds_sum", {"stage": "invoke"}, 1.5),
+            ("edgecnn_last_frame_age_seconds", {}, float("nan")),
+        ]
+    )
     lines = text.splitlines()
     assert "# TYPE edgecnn_frames_total counter" in lines
     assert "edgecnn_frames_total 12" in lines

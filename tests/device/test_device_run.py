@@ -72,8 +72,19 @@ def test_single_image_file_is_a_source(models, image_dir):
 
 
 def test_plain_model_with_labels_mean_std(models, colour_video):
-    args = [models["plain"], "--source", colour_video, "--jsonl", "-", "--labels", models["labels"],
-            "--mean", "127.5", "--std", "127.5"]
+    args = [
+        models["plain"],
+        "--source",
+        colour_video,
+        "--jsonl",
+        "-",
+        "--labels",
+        models["labels"],
+        "--mean",
+        "127.5",
+        "--std",
+        "127.5",
+    ]
     records = _lines(_run(*args).stdout)
     assert [r["top_k"][0]["label"] for r in records] == COLOUR_SEQUENCE
     # --bgr feeds the channels the other way round: red frames look blue and blue ones red.
@@ -83,8 +94,21 @@ def test_plain_model_with_labels_mean_std(models, colour_video):
 
 
 def test_per_channel_mean_std_and_crop(models, image_dir):
-    args = [models["plain"], "--source", image_dir, "--jsonl", "-", "--labels", models["labels"],
-            "--mean", "127.5,127.5,127.5", "--std", "127.5,127.5,127.5", "--resize-mode", "crop"]
+    args = [
+        models["plain"],
+        "--source",
+        image_dir,
+        "--jsonl",
+        "-",
+        "--labels",
+        models["labels"],
+        "--mean",
+        "127.5,127.5,127.5",
+        "--std",
+        "127.5,127.5,127.5",
+        "--resize-mode",
+        "crop",
+    ]
     assert [r["top_k"][0]["label"] for r in _lines(_run(*args).stdout)] == ["blue", "dark", "green", "red"]
 
 
@@ -96,8 +120,9 @@ def test_labels_file_overrides_embedded_labels(models, colour_video, tmp_path):
 
 
 def test_threshold_and_top_k(models, colour_video):
-    records = _lines(_run(models["float"], "--source", colour_video, "--jsonl", "-", "--top-k", "3",
-                          "--threshold", "0.5").stdout)
+    records = _lines(
+        _run(models["float"], "--source", colour_video, "--jsonl", "-", "--top-k", "3", "--threshold", "0.5").stdout
+    )
     assert all(len(r["top_k"]) == 1 and r["top_k"][0]["score"] >= 0.5 for r in records)
     records = _lines(_run(models["float"], "--source", colour_video, "--jsonl", "-", "--threshold", "1.0").stdout)
     assert all(r["top_k"] == [] for r in records[:8])  # no red frame reaches 1.0
@@ -105,8 +130,9 @@ def test_threshold_and_top_k(models, colour_video):
 
 def test_smoothing_lags_behind_a_colour_change(models, colour_video):
     plain = _lines(_run(models["float"], "--source", colour_video, "--jsonl", "-", "--top-k", "4").stdout)
-    smooth = _lines(_run(models["float"], "--source", colour_video, "--jsonl", "-", "--top-k", "4",
-                         "--smooth", "0.3").stdout)
+    smooth = _lines(
+        _run(models["float"], "--source", colour_video, "--jsonl", "-", "--top-k", "4", "--smooth", "0.3").stdout
+    )
 
     def score(record, label):
         return next(t["score"] for t in record["top_k"] if t["label"] == label)
@@ -122,12 +148,25 @@ def test_smoothing_lags_behind_a_colour_change(models, colour_video):
 def test_max_frames_duration_and_loop(models, colour_video):
     records = _lines(_run(models["int8"], "--source", colour_video, "--jsonl", "-", "--max-frames", "5").stdout)
     assert len(records) == 5
-    looped = _lines(_run(models["int8"], "--source", colour_video, "--jsonl", "-", "--loop",
-                         "--max-frames", "70").stdout)
+    looped = _lines(
+        _run(models["int8"], "--source", colour_video, "--jsonl", "-", "--loop", "--max-frames", "70").stdout
+    )
     assert [r["frame"] for r in looped] == list(range(70))
     assert [r["top_k"][0]["label"] for r in looped[30:60]] == COLOUR_SEQUENCE
-    timed = runner.invoke(app, ["run", str(models["int8"]), "--source", str(colour_video), "--loop", "--realtime",
-                                "--duration", "0.5", "--json"])
+    timed = runner.invoke(
+        app,
+        [
+            "run",
+            str(models["int8"]),
+            "--source",
+            str(colour_video),
+            "--loop",
+            "--realtime",
+            "--duration",
+            "0.5",
+            "--json",
+        ],
+    )
     assert timed.exit_code == 0, timed.stderr
     summary = json.loads(timed.stdout)
     assert summary["stopped_by"] == "duration"
@@ -190,8 +229,11 @@ def test_run_function_with_a_stop_event(models, colour_video):
 
     stop = threading.Event()
     started = []
-    summary = run(RunOptions(model=str(models["int8"]), source=str(colour_video), loop=True, realtime=True),
-                  stop=stop, on_start=lambda info: (started.append(info), stop.set()))
+    summary = run(
+        RunOptions(model=str(models["int8"]), source=str(colour_video), loop=True, realtime=True),
+        stop=stop,
+        on_start=lambda info: (started.append(info), stop.set()),
+    )
     assert started and started[0]["backend"] == "ai_edge_litert"
     assert summary["stopped_by"] == "stop request"
 

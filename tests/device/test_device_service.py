@@ -27,9 +27,28 @@ def _unit_fields(text: str) -> dict[str, str]:
 def test_print_unit(models, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "run.toml").write_text("top_k = 2\n")
-    result = runner.invoke(app, ["service", "install", str(models["int8"]), "--source", "/dev/video0",
-                                 "--http", "127.0.0.1:8080", "--jsonl", "my preds.jsonl", "--smooth", "0.3",
-                                 "--config", "run.toml", "--wait-for-source", "--user", "pi", "--print"])
+    result = runner.invoke(
+        app,
+        [
+            "service",
+            "install",
+            str(models["int8"]),
+            "--source",
+            "/dev/video0",
+            "--http",
+            "127.0.0.1:8080",
+            "--jsonl",
+            "my preds.jsonl",
+            "--smooth",
+            "0.3",
+            "--config",
+            "run.toml",
+            "--wait-for-source",
+            "--user",
+            "pi",
+            "--print",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     unit = result.stdout
     fields = _unit_fields(unit)
@@ -42,15 +61,40 @@ def test_print_unit(models, tmp_path, monkeypatch):
     argv = shlex.split(fields["ExecStart"])
     assert argv[0].startswith("/") and argv[0].endswith("edgecnn")
     assert argv[1:3] == ["run", str(models["int8"].resolve())]
-    assert argv[3:] == ["--source", "/dev/video0", "--http", "127.0.0.1:8080", "--jsonl", "my preds.jsonl",
-                        "--smooth", "0.3", "--config", str(tmp_path / "run.toml"), "--wait-for-source"]
+    assert argv[3:] == [
+        "--source",
+        "/dev/video0",
+        "--http",
+        "127.0.0.1:8080",
+        "--jsonl",
+        "my preds.jsonl",
+        "--smooth",
+        "0.3",
+        "--config",
+        str(tmp_path / "run.toml"),
+        "--wait-for-source",
+    ]
     assert "sudo systemctl daemon-reload && sudo systemctl enable --now edgecnn.service" in result.stderr
 
 
 def test_write_unit_to_output(models, tmp_path):
     out = tmp_path / "units" / "cam1.service"
-    result = runner.invoke(app, ["service", "install", str(models["int8"]), "--output", str(out), "--name", "cam1",
-                                 "--working-dir", str(tmp_path), "--restart-sec", "3"])
+    result = runner.invoke(
+        app,
+        [
+            "service",
+            "install",
+            str(models["int8"]),
+            "--output",
+            str(out),
+            "--name",
+            "cam1",
+            "--working-dir",
+            str(tmp_path),
+            "--restart-sec",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     fields = _unit_fields(out.read_text())
     assert fields["RestartSec"] == "3" and fields["WorkingDirectory"] == str(tmp_path)
@@ -83,13 +127,16 @@ def test_default_output_is_the_systemd_directory(models, monkeypatch, tmp_path):
     assert "User=camera" in unit.path.read_text()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--bogus"], "unknown `edgecnn run` option '--bogus'"),
-    (["--display"], "--display cannot work in a service"),
-    (["--source"], "option --source needs a value"),
-    (["--loop=yes"], "takes no value"),
-    (["--config", "missing.toml"], "--config file not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus"], "unknown `edgecnn run` option '--bogus'"),
+        (["--display"], "--display cannot work in a service"),
+        (["--source"], "option --source needs a value"),
+        (["--loop=yes"], "takes no value"),
+        (["--config", "missing.toml"], "--config file not found"),
+    ],
+)
 def test_bad_run_options(models, args, message, tmp_path):
     result = runner.invoke(app, ["service", "install", str(models["int8"]), *args, "--print"])
     assert result.exit_code == 2
@@ -113,5 +160,15 @@ def test_systemd_quoting():
 
 def test_check_run_args_accepts_every_run_flag(tmp_path):
     args = ["--source=0", "-k", "2", "--threshold", "0.1", "--no-realtime", "--max-frames", "10", "-q"]
-    assert check_run_args(args, tmp_path) == ["--source", "0", "-k", "2", "--threshold", "0.1", "--no-realtime",
-                                              "--max-frames", "10", "-q"]
+    assert check_run_args(args, tmp_path) == [
+        "--source",
+        "0",
+        "-k",
+        "2",
+        "--threshold",
+        "0.1",
+        "--no-realtime",
+        "--max-frames",
+        "10",
+        "-q",
+    ]

@@ -191,8 +191,9 @@ def test_mjpeg_stream_restart_is_reconnected():
             assert not stream.status.connected and stream.status.last_error
             server.colour = "blue"
             server.start()  # same port
-            frame = wait_until(lambda: (f := stream.next(0.2)) is not None and f.decode().image[..., 0].mean() > 200
-                               and f, timeout=10)
+            frame = wait_until(
+                lambda: (f := stream.next(0.2)) is not None and f.decode().image[..., 0].mean() > 200 and f, timeout=10
+            )
             assert frame is not None
             assert stream.status.reconnects == 1 and stream.status.state == "ok"
     finally:
@@ -254,4 +255,3 @@ def test_picamera2_source_with_a_fake_camera(monkeypatch):
     assert frame.canvas is frame.display
     assert events[0] == ("config", (640, 480), (320, 240), "YUV420")
     assert events[-2:] == ["stop", "close"] and "release" in events
-

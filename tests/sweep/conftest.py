@@ -9,8 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-TINY_GRID = {"archs": ("mobilenet_v1", "squeezenet_1_1"), "alphas": (0.25,), "sizes": (32,),
-             "schemes": ("float32", "int8")}
+TINY_GRID = {
+    "archs": ("mobilenet_v1", "squeezenet_1_1"),
+    "alphas": (0.25,),
+    "sizes": (32,),
+    "schemes": ("float32", "int8"),
+}
 TINY_SETTINGS = {"epochs": 1, "batch_size": 16, "seed": 0, "bench_runs": 5, "bench_warmup": 1, "calib_samples": 16}
 
 
@@ -54,11 +58,38 @@ def tiny_sweep(sweep_data, tmp_path_factory):
     base = tmp_path_factory.mktemp("tiny_sweep")
     out = base / "sweep"
     selected = base / "shipped" / "tiny_{arch}_{alpha}_{size}_{scheme}.tflite"
-    args = ["sweep", "--data", str(sweep_data), "--arch", ",".join(TINY_GRID["archs"]),
-            "--alpha", "0.25", "--size", "32", "--quantize", ",".join(TINY_GRID["schemes"]),
-            "--epochs", "1", "--batch-size", "16", "--bench-runs", "5", "--bench-warmup", "1",
-            "--calib-samples", "16", "--out", str(out), "--no-progress",
-            "--select", "--min-accuracy", "0", "--select-to", str(selected), "--json"]
+    args = [
+        "sweep",
+        "--data",
+        str(sweep_data),
+        "--arch",
+        ",".join(TINY_GRID["archs"]),
+        "--alpha",
+        "0.25",
+        "--size",
+        "32",
+        "--quantize",
+        ",".join(TINY_GRID["schemes"]),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--bench-runs",
+        "5",
+        "--bench-warmup",
+        "1",
+        "--calib-samples",
+        "16",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--select",
+        "--min-accuracy",
+        "0",
+        "--select-to",
+        str(selected),
+        "--json",
+    ]
     result = CliRunner().invoke(app, args)
     return {"out": out, "result": result, "selected": selected, "args": args}
 

@@ -30,11 +30,22 @@ from edgecnn.sweep.select import destination_path, select_row
 
 def _row(arch, alpha, scheme, file_bytes, top1, latency, size=32, error=""):
     row = empty_row(arch, alpha, size, scheme)
-    row.update(params=1000, macs=50_000, file_bytes=file_bytes, keras_top1=0.9, tflite_top1=top1,
-               delta_top1=None if top1 is None else top1 - 0.9, latency_ms=latency,
-               latency_p90_ms=None if latency is None else latency * 1.2, threads=1, test_samples=100,
-               train_seconds=10.0, error=error, trial_dir=f"trials/{arch}_a{alpha:g}_s{size}",
-               model=f"trials/{arch}_a{alpha:g}_s{size}/model_{scheme}.tflite")
+    row.update(
+        params=1000,
+        macs=50_000,
+        file_bytes=file_bytes,
+        keras_top1=0.9,
+        tflite_top1=top1,
+        delta_top1=None if top1 is None else top1 - 0.9,
+        latency_ms=latency,
+        latency_p90_ms=None if latency is None else latency * 1.2,
+        threads=1,
+        test_samples=100,
+        train_seconds=10.0,
+        error=error,
+        trial_dir=f"trials/{arch}_a{alpha:g}_s{size}",
+        model=f"trials/{arch}_a{alpha:g}_s{size}/model_{scheme}.tflite",
+    )
     return row
 
 
@@ -44,22 +55,27 @@ def rows():
     #   size (bytes asc, acc):    A(100, .80) C(150, .85) D(200, .90) F(400, .92); B, E dominated, G failed.
     #   latency (ms asc, acc):    B(1.0, .78) A(2.0, .80) D(2.5, .90) F(3.0, .92); C (4.0, .85) dominated by D.
     return [
-        _row("mobilenet_v1", 0.25, "int8", 100, 0.80, 2.0),      # A
-        _row("mobilenet_v1", 0.25, "float16", 120, 0.78, 1.0),   # B
-        _row("mobilenet_v2", 0.25, "int8", 150, 0.85, 4.0),      # C
-        _row("mobilenet_v2", 0.5, "int8", 200, 0.90, 2.5),       # D
-        _row("mobilenet_v2", 0.5, "float16", 300, 0.90, 3.5),    # E
+        _row("mobilenet_v1", 0.25, "int8", 100, 0.80, 2.0),  # A
+        _row("mobilenet_v1", 0.25, "float16", 120, 0.78, 1.0),  # B
+        _row("mobilenet_v2", 0.25, "int8", 150, 0.85, 4.0),  # C
+        _row("mobilenet_v2", 0.5, "int8", 200, 0.90, 2.5),  # D
+        _row("mobilenet_v2", 0.5, "float16", 300, 0.90, 3.5),  # E
         _row("squeezenet_1_1", 1.0, "float32", 400, 0.92, 3.0),  # F
         _row("squeezenet_1_1", 1.0, "int8", None, None, None, error="export: no"),  # G
     ]
 
 
 def test_grid_expands_in_order_with_trial_names():
-    config = SweepConfig(data="d", archs=("mobilenet_v1", "squeezenet_1_1"), alphas=(0.25, 1.0), sizes=(32,),
-                         schemes=("float32", "int8"))
+    config = SweepConfig(
+        data="d", archs=("mobilenet_v1", "squeezenet_1_1"), alphas=(0.25, 1.0), sizes=(32,), schemes=("float32", "int8")
+    )
     trials = config.trials()
-    assert [t.name for t in trials] == ["mobilenet_v1_a0.25_s32", "mobilenet_v1_a1_s32",
-                                        "squeezenet_1_1_a0.25_s32", "squeezenet_1_1_a1_s32"]
+    assert [t.name for t in trials] == [
+        "mobilenet_v1_a0.25_s32",
+        "mobilenet_v1_a1_s32",
+        "squeezenet_1_1_a0.25_s32",
+        "squeezenet_1_1_a1_s32",
+    ]
     assert all(t.schemes == ("float32", "int8") for t in trials)
     assert config.num_rows == 8
 
@@ -71,8 +87,16 @@ def test_settings_parse_lists_and_reject_mistakes():
         parse_list("32,,64", int, "size")
     with pytest.raises(EdgeCNNError, match="Received '3.5'"):
         parse_list("3.5", int, "size")
-    config = config_from_mapping({"data": "x", "arch": "mobilenet_v2", "alpha": "0.5", "size": "32",
-                                  "quantize": "int8,float16", "batch-size": 16})
+    config = config_from_mapping(
+        {
+            "data": "x",
+            "arch": "mobilenet_v2",
+            "alpha": "0.5",
+            "size": "32",
+            "quantize": "int8,float16",
+            "batch-size": 16,
+        }
+    )
     assert config.schemes == ("int8", "float16") and config.batch_size == 16 and config.alphas == (0.5,)
     with pytest.raises(EdgeCNNError, match="alpha must be > 0. Received alpha=-1"):
         config_from_mapping({"data": "x", "alpha": "-1"})
@@ -88,8 +112,10 @@ def test_settings_parse_lists_and_reject_mistakes():
 
 def test_config_files_toml_and_json(tmp_path):
     toml = tmp_path / "sweep.toml"
-    toml.write_text('data = "fashion_mnist"\narch = ["mobilenet_v1"]\nalpha = [0.25, 0.5]\nsize = 32\n'
-                    'quantize = "float32,int8"\nepochs = 2\nout = "somewhere"\nselect = true\n')
+    toml.write_text(
+        'data = "fashion_mnist"\narch = ["mobilenet_v1"]\nalpha = [0.25, 0.5]\nsize = 32\n'
+        'quantize = "float32,int8"\nepochs = 2\nout = "somewhere"\nselect = true\n'
+    )
     settings = normalize_settings(read_config_file(toml))
     assert settings["out"] == "somewhere" and settings["select"] is True
     config = config_from_mapping(settings)
@@ -107,7 +133,11 @@ def test_config_files_toml_and_json(tmp_path):
 
 def test_train_options_parse_and_refuse_sweep_settings():
     assert parse_train_options(["optimizer=sgd", "augment=false", "label-smoothing=0", "weights=null"]) == {
-        "optimizer": "sgd", "augment": False, "label_smoothing": 0, "weights": None}
+        "optimizer": "sgd",
+        "augment": False,
+        "label_smoothing": 0,
+        "weights": None,
+    }
     with pytest.raises(EdgeCNNError, match="KEY=VALUE. Received 'augment'"):
         parse_train_options(["augment"])
     with pytest.raises(EdgeCNNError, match="'epochs' is a sweep setting; set it with --epochs"):
@@ -118,11 +148,19 @@ def test_train_options_parse_and_refuse_sweep_settings():
 
 
 def test_command_round_trips_the_settings():
-    config = SweepConfig(data="fashion_mnist", archs=("mobilenet_v2",), alphas=(0.35,), sizes=(32,),
-                         schemes=("int8",), epochs=4, max_samples=1000)
+    config = SweepConfig(
+        data="fashion_mnist",
+        archs=("mobilenet_v2",),
+        alphas=(0.35,),
+        sizes=(32,),
+        schemes=("int8",),
+        epochs=4,
+        max_samples=1000,
+    )
     command = config.command("out dir")
-    assert command.startswith("edgecnn sweep --data fashion_mnist --arch mobilenet_v2 --alpha 0.35 --size 32 "
-                              "--quantize int8")
+    assert command.startswith(
+        "edgecnn sweep --data fashion_mnist --arch mobilenet_v2 --alpha 0.35 --size 32 --quantize int8"
+    )
     assert "--epochs 4" in command and "--max-samples 1000" in command and "--out 'out dir'" in command
     assert "--batch-size" not in command  # defaults are left out
 
@@ -143,10 +181,16 @@ def test_mark_pareto_sets_both_fronts(rows):
 
 def test_report_lists_rows_by_size_with_marks_and_failures(rows):
     mark_pareto(rows)
-    text = render_report(rows, {"config": SweepConfig(data="d").to_dict(), "command": "edgecnn sweep ..."},
-                         {"size": "accuracy_vs_size.png"})
-    table = [line for line in text.splitlines() if line.startswith("| ") and "mobilenet" in line or
-             line.startswith("| ") and "squeezenet" in line]
+    text = render_report(
+        rows,
+        {"config": SweepConfig(data="d").to_dict(), "command": "edgecnn sweep ..."},
+        {"size": "accuracy_vs_size.png"},
+    )
+    table = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| ") and "mobilenet" in line or line.startswith("| ") and "squeezenet" in line
+    ]
     ok_lines = [line for line in table if "%" in line]
     assert len(ok_lines) == 6
     sizes = [r["file_bytes"] for r in sort_by_size([r for r in rows if not r["error"]])]
@@ -207,8 +251,10 @@ def test_select_row_by_size_and_latency(rows):
 def test_select_destination_names(rows, tmp_path):
     row = rows[3]
     assert destination_path(row, tmp_path) == tmp_path / "mobilenet_v2_0.5_32_int8.tflite"
-    assert destination_path(row, str(tmp_path / "fmnist_{arch}_{alpha}_{size}_{scheme}.tflite")) == \
-        tmp_path / "fmnist_mobilenet_v2_0.5_32_int8.tflite"
+    assert (
+        destination_path(row, str(tmp_path / "fmnist_{arch}_{alpha}_{size}_{scheme}.tflite"))
+        == tmp_path / "fmnist_mobilenet_v2_0.5_32_int8.tflite"
+    )
     with pytest.raises(EdgeCNNError, match="select-to may only use"):
         destination_path(row, str(tmp_path / "{bogus}.tflite"))
 

@@ -32,8 +32,11 @@ def test_tiny_sweep_writes_every_column(tiny_sweep, sweep_data):
     out = tiny_sweep["out"]
     rows = _rows(out)
     assert [(r["arch"], r["scheme"]) for r in rows] == [
-        ("mobilenet_v1", "float32"), ("mobilenet_v1", "int8"), ("squeezenet_1_1", "float32"),
-        ("squeezenet_1_1", "int8")]
+        ("mobilenet_v1", "float32"),
+        ("mobilenet_v1", "int8"),
+        ("squeezenet_1_1", "float32"),
+        ("squeezenet_1_1", "int8"),
+    ]
     from edgecnn.device.runtime import Classifier
     from edgecnn.training.data import load_arrays
 
@@ -72,9 +75,15 @@ def test_tiny_sweep_marks_the_pareto_fronts(tiny_sweep):
     rows = _rows(out)
     for front, cost in (("size", "file_bytes"), ("latency", "latency_ms")):
         # The definition, checked pair by pair: no other row at least as cheap and as accurate, better in one.
-        expected = [not any(o[cost] <= r[cost] and o["tflite_top1"] >= r["tflite_top1"]
-                            and (o[cost] < r[cost] or o["tflite_top1"] > r["tflite_top1"]) for o in rows)
-                    for r in rows]
+        expected = [
+            not any(
+                o[cost] <= r[cost]
+                and o["tflite_top1"] >= r["tflite_top1"]
+                and (o[cost] < r[cost] or o["tflite_top1"] > r["tflite_top1"])
+                for o in rows
+            )
+            for r in rows
+        ]
         assert [r[f"pareto_{front}"] for r in rows] == expected
         assert any(expected)
     report = (out / "report.md").read_text()
@@ -110,8 +119,9 @@ def test_select_copies_the_smallest_model_with_card(tiny_sweep, tmp_path):
     out = tiny_sweep["out"]
     rows = _rows(out)
     smallest = min(rows, key=lambda r: r["file_bytes"])
-    shipped = Path(str(tiny_sweep["selected"]).format(arch=smallest["arch"], alpha="0.25", size=32,
-                                                      scheme=smallest["scheme"]))
+    shipped = Path(
+        str(tiny_sweep["selected"]).format(arch=smallest["arch"], alpha="0.25", size=32, scheme=smallest["scheme"])
+    )
     assert shipped.read_bytes() == (out / smallest["model"]).read_bytes()
     labels = shipped.with_name(shipped.stem + ".labels.txt").read_text().split()
     assert labels == ["across", "blob", "down"]
@@ -121,8 +131,21 @@ def test_select_copies_the_smallest_model_with_card(tiny_sweep, tmp_path):
     assert "latency (median / p90)" in card and "Preprocessing" in card and "blob" in card
 
     fastest = min(rows, key=lambda r: (r["latency_ms"], -r["tflite_top1"]))
-    result = CliRunner().invoke(app, ["sweep", "select", str(out), "--min-accuracy", "0", "--select-by", "latency",
-                                      "--select-to", str(tmp_path), "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            "select",
+            str(out),
+            "--min-accuracy",
+            "0",
+            "--select-by",
+            "latency",
+            "--select-to",
+            str(tmp_path),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     chosen = json.loads(result.stdout)
     assert Path(chosen["model"]) == tmp_path / f"{fastest['arch']}_0.25_32_{fastest['scheme']}.tflite"
@@ -164,8 +187,11 @@ def test_resume_after_a_kill_recomputes_only_missing_rows(sweep_copy, tiny_confi
     assert (second / "row_float32.json").is_file() and not (second / "row_int8.json").exists()
 
     calls["export"].clear()
-    monkeypatch.setattr(edgecnn.training.export, "export", lambda *a, **k: calls["export"].append(Path(a[1]).name)
-                        or real_export(*a, **k))
+    monkeypatch.setattr(
+        edgecnn.training.export,
+        "export",
+        lambda *a, **k: calls["export"].append(Path(a[1]).name) or real_export(*a, **k),
+    )
     rows = run_sweep(tiny_config(), out, resume=True, progress=False)
     assert calls == {"export": ["model_int8.tflite"], "train": 0}
     assert all(r["error"] == "" for r in rows) and len(rows) == 4
@@ -184,8 +210,10 @@ def test_failing_trials_become_error_rows_and_the_sweep_goes_on(sweep_copy, tiny
     (out / "trials" / TRIALS[1] / "row_int8.json").unlink()
     # Size 16 is below every architecture's minimum input: those trials fail in training; the grid goes on.
     rows = run_sweep(tiny_config(sizes=(16, 32)), out, resume=True, progress=False)
-    assert [(r["arch"], r["size"], r["scheme"]) for r in rows][:2] == [("mobilenet_v1", 16, "float32"),
-                                                                      ("mobilenet_v1", 16, "int8")]
+    assert [(r["arch"], r["size"], r["scheme"]) for r in rows][:2] == [
+        ("mobilenet_v1", 16, "float32"),
+        ("mobilenet_v1", 16, "int8"),
+    ]
     failed = [r for r in rows if r["error"]]
     assert len(failed) == 4 and all(r["size"] == 16 for r in failed)
     assert all(r["error"].startswith("train: ") and "16" in r["error"] for r in failed)
@@ -202,8 +230,10 @@ def test_config_file_form_and_cli_errors(sweep_data, tmp_path):
     runner = CliRunner()
     config = tmp_path / "sweep.toml"
     out = tmp_path / "from_config"
-    config.write_text(f'data = "{sweep_data}"\narch = "mobilenet_v1"\nalpha = [0.25]\nsize = [16]\n'
-                      f'quantize = ["int8"]\nepochs = 5\nout = "{out}"\n')
+    config.write_text(
+        f'data = "{sweep_data}"\narch = "mobilenet_v1"\nalpha = [0.25]\nsize = [16]\n'
+        f'quantize = ["int8"]\nepochs = 5\nout = "{out}"\n'
+    )
     result = runner.invoke(app, ["sweep", "--config", str(config), "--epochs", "1", "--no-progress"])
     assert result.exit_code == 0, result.output
     doc = read_results(out)
@@ -215,11 +245,13 @@ def test_config_file_form_and_cli_errors(sweep_data, tmp_path):
     assert again.exit_code == 2 and "error: " in again.output and "already holds a sweep" in again.output
     changed = runner.invoke(app, ["sweep", "--config", str(config), "--resume", "--no-progress"])
     assert changed.exit_code == 2 and "epochs=1 -> 5" in changed.output
-    for args, message in ((["--select"], "--select needs --min-accuracy"),
-                          (["--select-to", "x.tflite"], "--select-to needs --select"),
-                          (["--arch", "resnet"], "unknown architecture 'resnet'"),
-                          (["--quantize", "int4"], "unknown quantization scheme 'int4'"),
-                          (["--train-opt", "optimiser=sgd"], "unknown train option 'optimiser'")):
+    for args, message in (
+        (["--select"], "--select needs --min-accuracy"),
+        (["--select-to", "x.tflite"], "--select-to needs --select"),
+        (["--arch", "resnet"], "unknown architecture 'resnet'"),
+        (["--quantize", "int4"], "unknown quantization scheme 'int4'"),
+        (["--train-opt", "optimiser=sgd"], "unknown train option 'optimiser'"),
+    ):
         bad = runner.invoke(app, ["sweep", "--data", str(sweep_data), "--out", str(tmp_path / "x"), *args])
         assert bad.exit_code == 2 and message in bad.output, bad.output
     assert runner.invoke(app, ["sweep", "--data", str(sweep_data)]).exit_code == 2  # no --out
@@ -230,8 +262,19 @@ def test_ray_executor_gives_the_same_rows_as_local(tiny_sweep, tiny_config, swee
     local = _rows(tiny_sweep["out"])
     rows = run_sweep(tiny_config(executor="ray", ray_cpus=2), tmp_path / "ray", progress=False)
     assert [r["error"] for r in rows] == [""] * 4
-    deterministic = ("arch", "alpha", "size", "scheme", "params", "macs", "keras_top1", "tflite_top1",
-                     "test_samples", "trial_dir", "model")
+    deterministic = (
+        "arch",
+        "alpha",
+        "size",
+        "scheme",
+        "params",
+        "macs",
+        "keras_top1",
+        "tflite_top1",
+        "test_samples",
+        "trial_dir",
+        "model",
+    )
     assert [{k: r[k] for k in deterministic} for r in rows] == [{k: r[k] for k in deterministic} for r in local]
     from edgecnn.device.runtime import Classifier
     from edgecnn.training.data import load_arrays

@@ -43,8 +43,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def prepare_split(split: SplitData, spec: Preprocessing, *, where: str = "the data",
-                  progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def prepare_split(
+    split: SplitData, spec: Preprocessing, *, where: str = "the data", progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Prepares one split into ``(pixels uint8 N x H x W x C, labels int64 N)``.
 
     Unreadable image files are skipped and reported in one warning.
@@ -79,8 +80,15 @@ def resolve_split(splits: dict[str, SplitData], split: str, location: str) -> st
     return split
 
 
-def load_arrays(data: str | dict, spec: Preprocessing, split: str = "train", *, limit: int | None = None,
-                seed: int = 0, progress: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_arrays(
+    data: str | dict,
+    spec: Preprocessing,
+    split: str = "train",
+    *,
+    limit: int | None = None,
+    seed: int = 0,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Prepared pixels, labels and class names of one split of a data source.
 
     Args:
@@ -99,12 +107,18 @@ def load_arrays(data: str | dict, spec: Preprocessing, split: str = "train", *, 
         if "source" not in data:
             raise EdgeCNNError("the data config has no 'source' entry")
         source = open_source(data["source"])
-        splits = make_splits(source, val_split=float(data.get("val_split", 0.1)), seed=int(data.get("seed", 0)),
-                             max_samples=data.get("max_samples"))
+        splits = make_splits(
+            source,
+            val_split=float(data.get("val_split", 0.1)),
+            seed=int(data.get("seed", 0)),
+            max_samples=data.get("max_samples"),
+        )
         saved_labels = data.get("labels")
         if saved_labels and list(saved_labels) != source.labels:
-            raise EdgeCNNError(f"the classes of {source.location} changed since the run was trained: "
-                               f"{len(source.labels)} now, {len(saved_labels)} recorded")
+            raise EdgeCNNError(
+                f"the classes of {source.location} changed since the run was trained: "
+                f"{len(source.labels)} now, {len(saved_labels)} recorded"
+            )
     else:
         source = open_source(data)
         splits = make_splits(source, seed=seed)

@@ -56,8 +56,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
     if len(raw) - header_end != expected:
-        raise EdgeCNNError(f"{path}: IDX header declares shape {dims} ({expected} bytes of data) "
-                           f"but the file holds {len(raw) - header_end}")
+        raise EdgeCNNError(
+            f"{path}: IDX header declares shape {dims} ({expected} bytes of data) "
+            f"but the file holds {len(raw) - header_end}"
+        )
     array = np.frombuffer(raw, dtype=dtype, offset=header_end).reshape(dims)
     return array.astype(dtype.newbyteorder("="), copy=True)
 
@@ -84,8 +86,9 @@ def find_idx_files(directory: Path) -> dict[str, tuple[Path, Path]]:
             continue
         if images is None or labels is None:
             present = images or labels
-            raise EdgeCNNError(f"{present} has no matching {'labels' if labels is None else 'images'} file in "
-                               f"{directory}")
+            raise EdgeCNNError(
+                f"{present} has no matching {'labels' if labels is None else 'images'} file in {directory}"
+            )
         pairs[split] = (images, labels)
     return pairs
 
@@ -99,13 +102,15 @@ def load_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.
     images = read_idx(images_path)
     labels = read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[3] not in (1, 3)):
-        raise EdgeCNNError(f"{images_path}: expected uint8 images of shape N x H x W (x 1 or 3), got "
-                           f"{images.dtype} {images.shape}")
+        raise EdgeCNNError(
+            f"{images_path}: expected uint8 images of shape N x H x W (x 1 or 3), got {images.dtype} {images.shape}"
+        )
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise EdgeCNNError(f"{labels_path}: expected integer labels of shape N, got {labels.dtype} {labels.shape}")
     if len(labels) != len(images):
-        raise EdgeCNNError(f"{images_path.name} holds {len(images)} images but {labels_path.name} holds "
-                           f"{len(labels)} labels")
+        raise EdgeCNNError(
+            f"{images_path.name} holds {len(images)} images but {labels_path.name} holds {len(labels)} labels"
+        )
     if len(labels) and labels.min() < 0:
         raise EdgeCNNError(f"{labels_path}: negative label {int(labels.min())}")
     return images, labels.astype(np.int64)

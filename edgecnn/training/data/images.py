@@ -28,8 +28,9 @@ def list_images(directory: Path) -> list[Path]:
     found = []
     for root, dirs, files in os.walk(directory, followlinks=True):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(root) / name for name in files
-                     if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS))
+        found.extend(
+            Path(root) / name for name in files if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
+        )
     return sorted(found)
 
 
@@ -75,8 +76,9 @@ def is_grey_dataset(files: Sequence[Path], samples: int = 16) -> bool:
     return bool(decoded) and all(image.ndim == 2 for image in decoded)
 
 
-def prepare_files(files: Sequence[Path], spec: Preprocessing, *, progress: bool = False,
-                  desc: str = "decoding") -> tuple[np.ndarray, np.ndarray, list[Path]]:
+def prepare_files(
+    files: Sequence[Path], spec: Preprocessing, *, progress: bool = False, desc: str = "decoding"
+) -> tuple[np.ndarray, np.ndarray, list[Path]]:
     """Decodes and prepares image files in parallel threads (OpenCV releases the GIL).
 
     Returns:
@@ -96,21 +98,32 @@ def prepare_files(files: Sequence[Path], spec: Preprocessing, *, progress: bool 
 
     workers = min(8, (os.cpu_count() or 1) + 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in tqdm(pool.map(work, range(len(files))), total=len(files), desc=desc, unit="img",
-                      disable=not progress or len(files) < 500, leave=False):
+        for _ in tqdm(
+            pool.map(work, range(len(files))),
+            total=len(files),
+            desc=desc,
+            unit="img",
+            disable=not progress or len(files) < 500,
+            leave=False,
+        ):
             pass
     kept = np.flatnonzero(ok)
     skipped = [files[i] for i in np.flatnonzero(~ok)]
     return (out if len(kept) == len(files) else out[kept]), kept, skipped
 
 
-def prepare_arrays(images: np.ndarray, spec: Preprocessing, *, progress: bool = False,
-                   desc: str = "preparing") -> np.ndarray:
+def prepare_arrays(
+    images: np.ndarray, spec: Preprocessing, *, progress: bool = False, desc: str = "preparing"
+) -> np.ndarray:
     """Prepares in-memory OpenCV images (``N x H x W`` grey or ``N x H x W x 3`` BGR) into model pixels."""
     from tqdm.auto import tqdm
 
-    grey_at_size = (images.dtype == np.uint8 and spec.channels == 1 and images.shape[1:3] == spec.shape[:2]
-                    and (images.ndim == 3 or images.shape[3] == 1))
+    grey_at_size = (
+        images.dtype == np.uint8
+        and spec.channels == 1
+        and images.shape[1:3] == spec.shape[:2]
+        and (images.ndim == 3 or images.shape[3] == 1)
+    )
     if grey_at_size:
         # prepare() is the identity here apart from the channel axis; skip the per-image call.
         return np.ascontiguousarray(images.reshape(len(images), *spec.shape))

@@ -74,32 +74,42 @@ def augment_batch(images, seed, augment: Augment):
         flip = tf.random.stateless_uniform([batch], seed=seeds[0]) < 0.5
         images = tf.where(flip[:, None, None, None], tf.reverse(images, axis=[2]), images)
     if augment.translate > 0 or augment.zoom > 0:
-        zoom = tf.random.stateless_uniform([batch], seed=seeds[1], minval=1.0 - augment.zoom,
-                                           maxval=1.0 + augment.zoom)
-        shift = tf.random.stateless_uniform([batch, 2], seed=seeds[2], minval=-augment.translate,
-                                            maxval=augment.translate) * tf.constant([width, height], tf.float32)
+        zoom = tf.random.stateless_uniform([batch], seed=seeds[1], minval=1.0 - augment.zoom, maxval=1.0 + augment.zoom)
+        shift = tf.random.stateless_uniform(
+            [batch, 2], seed=seeds[2], minval=-augment.translate, maxval=augment.translate
+        ) * tf.constant([width, height], tf.float32)
         inv = 1.0 / zoom
         cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
         zeros = tf.zeros_like(inv)
         # Output (x, y) samples the input at ((x - cx) / zoom + cx - dx, (y - cy) / zoom + cy - dy).
-        transforms = tf.stack([inv, zeros, cx * (1.0 - inv) - shift[:, 0],
-                               zeros, inv, cy * (1.0 - inv) - shift[:, 1], zeros, zeros], axis=1)
+        transforms = tf.stack(
+            [inv, zeros, cx * (1.0 - inv) - shift[:, 0], zeros, inv, cy * (1.0 - inv) - shift[:, 1], zeros, zeros],
+            axis=1,
+        )
         images = tf.raw_ops.ImageProjectiveTransformV3(
-            images=images, transforms=transforms, output_shape=[height, width], fill_value=0.0,
-            interpolation="BILINEAR", fill_mode="NEAREST")
+            images=images,
+            transforms=transforms,
+            output_shape=[height, width],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode="NEAREST",
+        )
     if augment.contrast > 0:
-        factor = tf.random.stateless_uniform([batch, 1, 1, 1], seed=seeds[3], minval=1.0 - augment.contrast,
-                                             maxval=1.0 + augment.contrast)
+        factor = tf.random.stateless_uniform(
+            [batch, 1, 1, 1], seed=seeds[3], minval=1.0 - augment.contrast, maxval=1.0 + augment.contrast
+        )
         mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
         images = (images - mean) * factor + mean
     if augment.brightness > 0:
-        images = images + 255.0 * tf.random.stateless_uniform([batch, 1, 1, 1], seed=seeds[4],
-                                                               minval=-augment.brightness, maxval=augment.brightness)
+        images = images + 255.0 * tf.random.stateless_uniform(
+            [batch, 1, 1, 1], seed=seeds[4], minval=-augment.brightness, maxval=augment.brightness
+        )
     return tf.clip_by_value(images, 0.0, 255.0)
 
 
-def _finish(ds, *, num_classes: int, batch_size: int, training: bool, augment: Augment | None, seed: int,
-            drop_remainder: bool):
+def _finish(
+    ds, *, num_classes: int, batch_size: int, training: bool, augment: Augment | None, seed: int, drop_remainder: bool
+):
     """Batches, converts to float32, augments (train), one-hot encodes and prefetches."""
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
@@ -110,12 +120,21 @@ def _finish(ds, *, num_classes: int, batch_size: int, training: bool, augment: A
     if training and augment is not None:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds)).map(
-            lambda xy, s: (augment_batch(xy[0], s, augment), xy[1]), num_parallel_calls=tf.data.AUTOTUNE)
+            lambda xy, s: (augment_batch(xy[0], s, augment), xy[1]), num_parallel_calls=tf.data.AUTOTUNE
+        )
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def memory_dataset(x: np.ndarray, y: np.ndarray, *, num_classes: int, batch_size: int, training: bool,
-                   augment: Augment | None = None, seed: int = 0):
+def memory_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    num_classes: int,
+    batch_size: int,
+    training: bool,
+    augment: Augment | None = None,
+    seed: int = 0,
+):
     """A ``tf.data.Dataset`` of ``(float32 pixels, one-hot labels)`` batches over prepared in-memory pixels.
 
     Training batches are reshuffled every epoch (seeded), drop the last incomplete batch when there is more
@@ -124,8 +143,15 @@ def memory_dataset(x: np.ndarray, y: np.ndarray, *, num_classes: int, batch_size
     ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
     if training:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return _finish(ds, num_classes=num_classes, batch_size=batch_size, training=training, augment=augment,
-                   seed=seed, drop_remainder=training and len(x) > batch_size)
+    return _finish(
+        ds,
+        num_classes=num_classes,
+        batch_size=batch_size,
+        training=training,
+        augment=augment,
+        seed=seed,
+        drop_remainder=training and len(x) > batch_size,
+    )
 
 
 class FileLoader:
@@ -151,9 +177,18 @@ class FileLoader:
         return pixels, True
 
 
-def stream_dataset(files: list[Path], y: np.ndarray, spec: Preprocessing, *, num_classes: int, batch_size: int,
-                   training: bool, augment: Augment | None = None, seed: int = 0,
-                   loader: FileLoader | None = None):
+def stream_dataset(
+    files: list[Path],
+    y: np.ndarray,
+    spec: Preprocessing,
+    *,
+    num_classes: int,
+    batch_size: int,
+    training: bool,
+    augment: Augment | None = None,
+    seed: int = 0,
+    loader: FileLoader | None = None,
+):
     """Like :func:`memory_dataset`, decoding image files on the fly in parallel (for folders too big for memory).
 
     Unreadable files are dropped; ``loader.skipped`` collects their paths.
@@ -170,5 +205,12 @@ def stream_dataset(files: list[Path], y: np.ndarray, spec: Preprocessing, *, num
 
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.filter(lambda pixels, label, ok: ok).map(lambda pixels, label, ok: (pixels, label))
-    return _finish(ds, num_classes=num_classes, batch_size=batch_size, training=training, augment=augment,
-                   seed=seed, drop_remainder=training and len(files) > batch_size)
+    return _finish(
+        ds,
+        num_classes=num_classes,
+        batch_size=batch_size,
+        training=training,
+        augment=augment,
+        seed=seed,
+        drop_remainder=training and len(files) > batch_size,
+    )

@@ -27,8 +27,18 @@ SPLITS = ("train", "val", "test")
 # Folder names accepted for each split of a pre-split image folder.
 SPLIT_FOLDERS = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
 
-FASHION_MNIST_LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                        "Ankle boot"]
+FASHION_MNIST_LABELS = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 CIFAR10_LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
@@ -54,12 +64,30 @@ class KnownDataset:
 
 
 KNOWN_DATASETS: dict[str, KnownDataset] = {
-    "fashion_mnist": KnownDataset(FASHION_MNIST_LABELS, True, "/usr/share/datasets/fashion-mnist", "fashion_mnist",
-                                  "fashion-mnist", "apt-get install dataset-fashion-mnist"),
-    "mnist": KnownDataset([str(i) for i in range(10)], False, "/usr/share/datasets/mnist", "mnist", "mnist.npz",
-                          "a copy of mnist.npz in ~/.keras/datasets/ (or IDX files passed as --data DIR)"),
-    "cifar10": KnownDataset(CIFAR10_LABELS, True, None, "cifar10", "cifar-10-batches-py",
-                            "the extracted cifar-10-batches-py folder in ~/.keras/datasets/"),
+    "fashion_mnist": KnownDataset(
+        FASHION_MNIST_LABELS,
+        True,
+        "/usr/share/datasets/fashion-mnist",
+        "fashion_mnist",
+        "fashion-mnist",
+        "apt-get install dataset-fashion-mnist",
+    ),
+    "mnist": KnownDataset(
+        [str(i) for i in range(10)],
+        False,
+        "/usr/share/datasets/mnist",
+        "mnist",
+        "mnist.npz",
+        "a copy of mnist.npz in ~/.keras/datasets/ (or IDX files passed as --data DIR)",
+    ),
+    "cifar10": KnownDataset(
+        CIFAR10_LABELS,
+        True,
+        None,
+        "cifar10",
+        "cifar-10-batches-py",
+        "the extracted cifar-10-batches-py folder in ~/.keras/datasets/",
+    ),
 }
 
 
@@ -82,9 +110,11 @@ class SplitData:
 
     def subset(self, index: np.ndarray) -> SplitData:
         """The items at ``index``."""
-        return SplitData(labels=self.labels[index],
-                         images=None if self.images is None else self.images[index],
-                         files=None if self.files is None else [self.files[i] for i in index])
+        return SplitData(
+            labels=self.labels[index],
+            images=None if self.images is None else self.images[index],
+            files=None if self.files is None else [self.files[i] for i in index],
+        )
 
 
 @dataclass
@@ -137,18 +167,23 @@ def open_source(data: str | os.PathLike) -> Source:
         return _open_folder(path)
     if normalize_name(text) in KNOWN_DATASETS:
         return _open_named(normalize_name(text))
-    raise EdgeCNNError(f"--data {text!r} is neither an existing folder nor a known dataset "
-                       f"({', '.join(KNOWN_DATASETS)})")
+    raise EdgeCNNError(
+        f"--data {text!r} is neither an existing folder nor a known dataset ({', '.join(KNOWN_DATASETS)})"
+    )
 
 
 def _check_classes(labels: list[str], counts: np.ndarray, where: str) -> None:
     if len(labels) < 2:
-        raise EdgeCNNError(f"a classifier needs at least 2 classes; {where} has {len(labels)}"
-                           + (f" ({labels[0]!r})" if labels else ""))
+        raise EdgeCNNError(
+            f"a classifier needs at least 2 classes; {where} has {len(labels)}"
+            + (f" ({labels[0]!r})" if labels else "")
+        )
     empty = [labels[i] for i in range(len(labels)) if i >= len(counts) or counts[i] == 0]
     if empty:
-        raise EdgeCNNError(f"class {empty[0]!r} has no images in {where}"
-                           + (f" ({len(empty) - 1} more empty)" if len(empty) > 1 else ""))
+        raise EdgeCNNError(
+            f"class {empty[0]!r} has no images in {where}"
+            + (f" ({len(empty) - 1} more empty)" if len(empty) > 1 else "")
+        )
 
 
 # ----------------------------------------------------------------------------------------------- folders
@@ -205,11 +240,13 @@ def _read_labels_txt(path: Path) -> list[str] | None:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _idx_source(location: str, pairs: dict[str, tuple[Path, Path]], labels: list[str] | None, flip: bool,
-                kind: str) -> Source:
+def _idx_source(
+    location: str, pairs: dict[str, tuple[Path, Path]], labels: list[str] | None, flip: bool, kind: str
+) -> Source:
     if "train" not in pairs:
-        raise EdgeCNNError(f"{location} has no training IDX files (train-images-idx3-ubyte[.gz] and "
-                           "train-labels-idx1-ubyte[.gz])")
+        raise EdgeCNNError(
+            f"{location} has no training IDX files (train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz])"
+        )
     splits = {}
     for split, (images_path, labels_path) in pairs.items():
         images, ids = load_idx_pair(images_path, labels_path)
@@ -222,8 +259,9 @@ def _idx_source(location: str, pairs: dict[str, tuple[Path, Path]], labels: list
     if labels is None:
         labels = [str(i) for i in range(num_classes)]
     elif len(labels) < num_classes:
-        raise EdgeCNNError(f"{location}: labels.txt names {len(labels)} classes but the labels go up to "
-                           f"{num_classes - 1}")
+        raise EdgeCNNError(
+            f"{location}: labels.txt names {len(labels)} classes but the labels go up to {num_classes - 1}"
+        )
     _check_classes(labels, np.bincount(splits["train"].labels, minlength=len(labels)), location)
     channels = 3 if splits["train"].images.ndim == 4 else 1
     return Source(kind=kind, location=location, labels=labels, splits=splits, channels=channels, flip=flip)
@@ -256,8 +294,7 @@ def _open_named(name: str) -> Source:
     (x_train, y_train), (x_test, y_test) = arrays
     splits = {"train": _named_split(x_train, y_train), "test": _named_split(x_test, y_test)}
     channels = 3 if splits["train"].images.ndim == 4 else 1
-    source = Source(kind="named", location=name, labels=known.labels, splits=splits, channels=channels,
-                    flip=known.flip)
+    source = Source(kind="named", location=name, labels=known.labels, splits=splits, channels=channels, flip=known.flip)
     _check_classes(source.labels, np.bincount(splits["train"].labels, minlength=source.num_classes), name)
     return source
 
@@ -306,21 +343,31 @@ def _download(name: str, known: KnownDataset):
         return getattr(keras.datasets, known.keras_name).load_data()
     except Exception as exc:  # noqa: BLE001 - any download failure becomes one actionable line
         where = [p for p in (known.debian_dir, str(keras_datasets_dir() / known.keras_cache)) if p]
-        raise EdgeCNNError(f"{name} is not installed locally (looked in {', '.join(where)}) and the download "
-                           f"failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}); "
-                           f"install {known.install_hint}") from None
+        raise EdgeCNNError(
+            f"{name} is not installed locally (looked in {', '.join(where)}) and the download "
+            f"failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}); "
+            f"install {known.install_hint}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------------- splits
 def data_config(source: Source, *, val_split: float, seed: int, max_samples: int | None) -> dict:
     """The ``data`` entry of a run's config: enough for :func:`~edgecnn.training.data.load_arrays` to redraw splits."""
-    return {"source": source.location, "kind": source.kind, "val_split": val_split, "seed": seed,
-            "max_samples": max_samples, "labels": list(source.labels), "channels": source.channels,
-            "flip": source.flip}
+    return {
+        "source": source.location,
+        "kind": source.kind,
+        "val_split": val_split,
+        "seed": seed,
+        "max_samples": max_samples,
+        "labels": list(source.labels),
+        "channels": source.channels,
+        "flip": source.flip,
+    }
 
 
-def make_splits(source: Source, *, val_split: float = 0.1, seed: int = 0,
-                max_samples: int | None = None) -> dict[str, SplitData]:
+def make_splits(
+    source: Source, *, val_split: float = 0.1, seed: int = 0, max_samples: int | None = None
+) -> dict[str, SplitData]:
     """The train/val/test splits of a run.
 
     ``val`` is the source's own validation split, or a stratified ``val_split`` fraction of its training
@@ -346,8 +393,9 @@ def make_splits(source: Source, *, val_split: float = 0.1, seed: int = 0,
     if "test" in source.splits:
         splits["test"] = source.splits["test"]
     if max_samples is not None:
-        splits = {name: split.subset(stratified_subset(split.labels, max_samples, seed))
-                  for name, split in splits.items()}
+        splits = {
+            name: split.subset(stratified_subset(split.labels, max_samples, seed)) for name, split in splits.items()
+        }
     if len(splits["train"]) == 0:
         raise EdgeCNNError(f"no training images left in {source.location}")
     return splits

@@ -60,15 +60,17 @@ def pin_input_range(calibration: np.ndarray) -> np.ndarray:
     if calibration.ndim != 4 or len(calibration) == 0 or calibration[0].size < 2:
         raise EdgeCNNError(f"calibration images must be a non-empty NxHxWxC array. Received shape {calibration.shape}")
     if calibration.min() < 0 or calibration.max() > 255:
-        raise EdgeCNNError(f"calibration images must be raw pixels 0..255. Received range "
-                           f"{calibration.min():g}..{calibration.max():g}")
+        raise EdgeCNNError(
+            f"calibration images must be raw pixels 0..255. Received range {calibration.min():g}..{calibration.max():g}"
+        )
     first = calibration[0].reshape(-1)
     first[0], first[-1] = 0.0, 255.0
     return calibration
 
 
-def representative_dataset(calibration: np.ndarray, progress: Callable[[], None] | None = None
-                           ) -> Callable[[], Iterator[list[np.ndarray]]]:
+def representative_dataset(
+    calibration: np.ndarray, progress: Callable[[], None] | None = None
+) -> Callable[[], Iterator[list[np.ndarray]]]:
     """The converter's representative dataset: one float32 image per step, in order.
 
     Args:
@@ -91,8 +93,9 @@ def _progress_bar(total: int, fd: int | None):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="calibrating", unit="img", leave=False, file=os.fdopen(os.dup(fd), "w"),
-                mininterval=0.5)
+    return tqdm(
+        total=total, desc="calibrating", unit="img", leave=False, file=os.fdopen(os.dup(fd), "w"), mininterval=0.5
+    )
 
 
 def _first_error_line(text: str) -> str:
@@ -103,8 +106,15 @@ def _first_error_line(text: str) -> str:
     return lines[0] if lines else "unknown error"
 
 
-def convert(model, scheme: Scheme | str, io: str | None = None, calibration: np.ndarray | None = None, *,
-            pin_input: bool = True, per_channel: bool = True) -> Conversion:
+def convert(
+    model,
+    scheme: Scheme | str,
+    io: str | None = None,
+    calibration: np.ndarray | None = None,
+    *,
+    pin_input: bool = True,
+    per_channel: bool = True,
+) -> Conversion:
     """Converts a Keras model to ``.tflite`` bytes with the scheme's converter settings; output hidden in a log.
 
     Args:
@@ -167,8 +177,9 @@ def convert(model, scheme: Scheme | str, io: str | None = None, calibration: np.
     log = captured.text()
     if failure is not None:
         reason = _first_error_line(str(failure) or log)
-        raise ConversionError(f"conversion to {scheme.name} failed: {reason} (converter log: {captured.log_path})",
-                              log, captured.log_path) from failure
+        raise ConversionError(
+            f"conversion to {scheme.name} failed: {reason} (converter log: {captured.log_path})", log, captured.log_path
+        ) from failure
     captured.discard()
     quantization = check(model_bytes, scheme, io, pinned=pin)
     if scheme.weights == "int8":
@@ -200,8 +211,9 @@ def check_loads(model_bytes: bytes, scheme_name: str) -> None:
             captured.discard()
     if failure is not None:
         reason = " ".join(str(failure).split())
-        raise ConversionError(f"conversion to {scheme_name} produced a model the {backend} interpreter cannot "
-                              f"load: {reason}")
+        raise ConversionError(
+            f"conversion to {scheme_name} produced a model the {backend} interpreter cannot load: {reason}"
+        )
 
 
 def check(model_bytes: bytes, scheme: Scheme | str, io: str, *, pinned: bool = True) -> dict:
@@ -214,8 +226,10 @@ def check(model_bytes: bytes, scheme: Scheme | str, io: str, *, pinned: bool = T
     scheme = SCHEMES[scheme] if isinstance(scheme, str) else scheme
     report = analyse(parse_tflite(model_bytes))
     if report["custom_operators"]:
-        raise EdgeCNNError(f"the {scheme.name} model needs non-builtin operators "
-                           f"({', '.join(report['custom_operators'])}); edgecnn only ships builtin-op models")
+        raise EdgeCNNError(
+            f"the {scheme.name} model needs non-builtin operators "
+            f"({', '.join(report['custom_operators'])}); edgecnn only ships builtin-op models"
+        )
     tensor_in, tensor_out = report["inputs"][0], report["outputs"][0]
     for role, tensor in (("input", tensor_in), ("output", tensor_out)):
         if tensor["dtype"] != io:
@@ -227,12 +241,19 @@ def check(model_bytes: bytes, scheme: Scheme | str, io: str, *, pinned: bool = T
         want_scale, want_zero = PINNED_INPUT[io]
         got = (tensor_in["scale"], tensor_in["zero_point"])
         if got[0] is None or abs(got[0] - want_scale) > 1e-6 or got[1] != want_zero:
-            raise EdgeCNNError(f"the {io} input is quantised with scale {got[0]} / zero point {got[1]}, not "
-                               f"{want_scale:g} / {want_zero} (raw pixels); the calibration range was not pinned")
+            raise EdgeCNNError(
+                f"the {io} input is quantised with scale {got[0]} / zero point {got[1]}, not "
+                f"{want_scale:g} / {want_zero} (raw pixels); the calibration range was not pinned"
+            )
     return {
-        "scheme": scheme.name, "weights": scheme.weights, "activations": scheme.activations,
-        "input_dtype": tensor_in["dtype"], "output_dtype": tensor_out["dtype"],
-        "input_scale": tensor_in["scale"], "input_zero_point": tensor_in["zero_point"],
-        "output_scale": tensor_out["scale"], "output_zero_point": tensor_out["zero_point"],
+        "scheme": scheme.name,
+        "weights": scheme.weights,
+        "activations": scheme.activations,
+        "input_dtype": tensor_in["dtype"],
+        "output_dtype": tensor_out["dtype"],
+        "input_scale": tensor_in["scale"],
+        "input_zero_point": tensor_in["zero_point"],
+        "output_scale": tensor_out["scale"],
+        "output_zero_point": tensor_out["zero_point"],
         "fully_integer": report["fully_integer"],
     }

@@ -71,8 +71,10 @@ class Steps:
         try:
             yield record
         except BaseException as exc:
-            record.update(seconds=round(time.perf_counter() - start, 3), failed=str(exc).splitlines()[0] if str(exc)
-                          else type(exc).__name__)
+            record.update(
+                seconds=round(time.perf_counter() - start, 3),
+                failed=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
             self.records.append(record)
             if not isinstance(exc, EdgeCNNError):  # user errors are reported by their own single line
                 self.log(f"[{index}/{len(self.NAMES)}] {name:<14} failed after {record['seconds']:.1f}s")
@@ -149,8 +151,9 @@ def _check_labels(labels: list[str] | None, classes: int, where: str) -> list[st
     return list(labels)
 
 
-def _convert_with_probe(model, scheme: Scheme, io: str, calibration: np.ndarray | None, pin: bool,
-                        per_channel: bool = True):
+def _convert_with_probe(
+    model, scheme: Scheme, io: str, calibration: np.ndarray | None, pin: bool, per_channel: bool = True
+):
     """Converts; when the converter rejects the model, finds out which other schemes work for it and says so."""
     from edgecnn.training.export.converter import ConversionError, convert
 
@@ -175,10 +178,20 @@ def _convert_with_probe(model, scheme: Scheme, io: str, calibration: np.ndarray 
         raise EdgeCNNError(f"{exc}{hint}") from None
 
 
-def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *, quantize: str | None = None,
-           io: str | None = None, calib_data: str | None = None, calib_samples: int = 300,
-           verify_samples: int = 1000, verify: bool = True, strict: bool = False, per_tensor: bool = False,
-           log: Callable[[str], None] | None = None) -> ExportResult:
+def export(
+    source: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    quantize: str | None = None,
+    io: str | None = None,
+    calib_data: str | None = None,
+    calib_samples: int = 300,
+    verify_samples: int = 1000,
+    verify: bool = True,
+    strict: bool = False,
+    per_tensor: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> ExportResult:
     """Exports a run directory or ``.keras`` file to a verified ``.tflite`` with embedded metadata.
 
     Args:
@@ -203,8 +216,9 @@ def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *
     """
     scheme, io = resolve(quantize, io)
     if per_tensor and scheme.name not in PER_TENSOR_SCHEMES:
-        raise EdgeCNNError(f"--per-tensor applies to {', '.join(PER_TENSOR_SCHEMES)} only. Received --quantize "
-                           f"{scheme.name}")
+        raise EdgeCNNError(
+            f"--per-tensor applies to {', '.join(PER_TENSOR_SCHEMES)} only. Received --quantize {scheme.name}"
+        )
     if calib_samples < 1:
         raise EdgeCNNError(f"--calib-samples must be >= 1. Received {calib_samples}")
     if verify and verify_samples < 1:
@@ -214,19 +228,24 @@ def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *
     src = resolve_source(source)
     out = resolve_output(output, src, scheme, io)
     if scheme.calibrate and calib_data is None and src.data is None:
-        raise EdgeCNNError(f"{scheme.name} needs calibration images and {src.model_path} has no training run to take "
-                           "them from; pass --calib-data DIR|IDX_DIR|DATASET")
+        raise EdgeCNNError(
+            f"{scheme.name} needs calibration images and {src.model_path} has no training run to take "
+            "them from; pass --calib-data DIR|IDX_DIR|DATASET"
+        )
 
     with steps.step("load") as record:
         model = load_keras_model(src.model_path)
         spec = src.preprocessing or model_preprocessing(model)
         if tuple(model.input_shape[1:]) != spec.shape:
-            raise EdgeCNNError(f"the model's input {tuple(model.input_shape[1:])} does not match the run's "
-                               f"preprocessing {spec.shape}")
+            raise EdgeCNNError(
+                f"the model's input {tuple(model.input_shape[1:])} does not match the run's preprocessing {spec.shape}"
+            )
         classes = int(model.output_shape[-1])
-        record["detail"] = (f"{src.model_info.get('arch') or model.name} from {src.model_path} "
-                            f"({spec.height}x{spec.width}x{spec.channels}, {classes} classes, "
-                            f"{model.count_params():,} parameters)")
+        record["detail"] = (
+            f"{src.model_info.get('arch') or model.name} from {src.model_path} "
+            f"({spec.height}x{spec.width}x{spec.channels}, {classes} classes, "
+            f"{model.count_params():,} parameters)"
+        )
 
     calibration = None
     calib_source = calib_data if calib_data is not None else src.data
@@ -237,8 +256,10 @@ def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *
             from edgecnn.training.data import load_arrays
 
             calibration, _, _ = load_arrays(calib_source, spec, "train", limit=calib_samples, seed=0)
-            record["detail"] = (f"{len(calibration)} images from {_describe_data(calib_source)} (train split, "
-                                f"stratified, prepared like training)")
+            record["detail"] = (
+                f"{len(calibration)} images from {_describe_data(calib_source)} (train split, "
+                f"stratified, prepared like training)"
+            )
     if src.labels is None and calib_data is not None:  # a bare .keras: class names from its data, if they fit
         from edgecnn.training.data import open_source
 
@@ -253,19 +274,38 @@ def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *
         io_text = f"{io} I/O" + (", per-tensor weight scales" if per_tensor else "")
         if quant["input_scale"] is not None:
             io_text += f", input scale {quant['input_scale']:g} zero point {quant['input_zero_point']}"
-        record["detail"] = (f"{scheme.name} ({io_text}, {'fully integer' if quant['fully_integer'] else 'float ops'}"
-                            f", builtin ops only) {_size(len(conversion.model_bytes))}")
+        record["detail"] = (
+            f"{scheme.name} ({io_text}, {'fully integer' if quant['fully_integer'] else 'float ops'}"
+            f", builtin ops only) {_size(len(conversion.model_bytes))}"
+        )
 
     metrics: dict[str, Any] = {"training": src.metrics} if src.metrics else {}
-    extra = {"created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-             "export": {"source": str(src.run_path or src.model_path), "scheme": scheme.name, "io": io,
-                        "calibration": ({"source": _describe_data(calib_source), "split": "train",
-                                         "samples": len(calibration)} if calibration is not None else None)}}
+    extra = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "export": {
+            "source": str(src.run_path or src.model_path),
+            "scheme": scheme.name,
+            "io": io,
+            "calibration": (
+                {"source": _describe_data(calib_source), "split": "train", "samples": len(calibration)}
+                if calibration is not None
+                else None
+            ),
+        },
+    }
     info = src.model_info
     if "stem_stride" in info:
         extra["stem_stride"] = info["stem_stride"]
-    metadata = ModelMetadata(labels=labels, preprocessing=spec, arch=info.get("arch"), alpha=info.get("alpha"),
-                             separable=info.get("separable"), quantization=quant, metrics=metrics, extra=extra)
+    metadata = ModelMetadata(
+        labels=labels,
+        preprocessing=spec,
+        arch=info.get("arch"),
+        alpha=info.get("alpha"),
+        separable=info.get("separable"),
+        quantization=quant,
+        metrics=metrics,
+        extra=extra,
+    )
 
     verification = None
     with atomic_path(out) as tmp:
@@ -294,22 +334,27 @@ def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *
                 verification = {"split": "val", "source": _describe_data(verify_source), **numbers}
                 metrics["verification"] = verification
                 drop = verification["accuracy_drop"]
-                record["detail"] = (f"{verification['samples']} val images: keras {verification['keras_accuracy']:.4f},"
-                                    f" tflite {verification['tflite_accuracy']:.4f} ({0.0 - 100 * drop:+.2f} points), "
-                                    f"agreement {100 * verification['agreement']:.2f}%, "
-                                    f"max |dp| {verification['max_abs_diff']:.4f}")
+                record["detail"] = (
+                    f"{verification['samples']} val images: keras {verification['keras_accuracy']:.4f},"
+                    f" tflite {verification['tflite_accuracy']:.4f} ({0.0 - 100 * drop:+.2f} points), "
+                    f"agreement {100 * verification['agreement']:.2f}%, "
+                    f"max |dp| {verification['max_abs_diff']:.4f}"
+                )
                 if drop > MAX_ACCURACY_DROP:
-                    message = (f"WARNING: {scheme.name} lost {100 * drop:.2f} accuracy points on "
-                               f"{verification['samples']} validation images (keras "
-                               f"{verification['keras_accuracy']:.4f} -> tflite {verification['tflite_accuracy']:.4f})"
-                               "; check the calibration data")
+                    message = (
+                        f"WARNING: {scheme.name} lost {100 * drop:.2f} accuracy points on "
+                        f"{verification['samples']} validation images (keras "
+                        f"{verification['keras_accuracy']:.4f} -> tflite {verification['tflite_accuracy']:.4f})"
+                        "; check the calibration data"
+                    )
                     warnings.append(message)
                     steps.log(message)
                     if strict:
                         raise AccuracyDropError(
                             f"--strict: {scheme.name} accuracy dropped {100 * drop:.2f} points (> "
                             f"{100 * MAX_ACCURACY_DROP:g}) on {verification['samples']} validation images; "
-                            f"nothing written")
+                            f"nothing written"
+                        )
 
         with steps.step("write") as record:
             metadata.metrics = metrics
@@ -318,6 +363,15 @@ def export(source: str | os.PathLike, output: str | os.PathLike | None = None, *
             record["detail"] = f"{out} ({_size(len(model_bytes))})"
     labels_path = out.parent / "labels.txt"
     write_text_atomic(labels_path, "\n".join(labels) + "\n")
-    return ExportResult(output=out, labels_path=labels_path, scheme=scheme.name, io=io, size_bytes=len(model_bytes),
-                        quantization=quant, verification=verification, metadata=metadata.to_dict(),
-                        steps=steps.records, warnings=warnings)
+    return ExportResult(
+        output=out,
+        labels_path=labels_path,
+        scheme=scheme.name,
+        io=io,
+        size_bytes=len(model_bytes),
+        quantization=quant,
+        verification=verification,
+        metadata=metadata.to_dict(),
+        steps=steps.records,
+        warnings=warnings,
+    )

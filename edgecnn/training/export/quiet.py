@@ -65,8 +65,11 @@ def quiet(prefix: str = "edgecnn-export-") -> Iterator[CapturedOutput]:
     try:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-        with (contextlib.redirect_stdout(log), contextlib.redirect_stderr(log),
-              warnings.catch_warnings(record=True) as caught):
+        with (
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+            warnings.catch_warnings(record=True) as caught,
+        ):
             warnings.simplefilter("always")
             try:
                 yield captured

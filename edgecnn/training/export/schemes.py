@@ -57,22 +57,66 @@ class Scheme:
 SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in (
-        Scheme("float32", "No quantisation: the float reference (largest file, exact Keras numerics).",
-               io=("float32",), optimize=False, supported_types=(), ops=("TFLITE_BUILTINS",), calibrate=False,
-               weights="float32", activations="float32", fully_integer=False),
-        Scheme("float16", "float16 weights, float32 arithmetic: half the size, GPU-delegate friendly.",
-               io=("float32",), optimize=True, supported_types=("float16",), ops=("TFLITE_BUILTINS",),
-               calibrate=False, weights="float16", activations="float32", fully_integer=False),
-        Scheme("dynamic", "Dynamic range: int8 weights, float activations; no calibration data needed.",
-               io=("float32",), optimize=True, supported_types=(), ops=("TFLITE_BUILTINS",), calibrate=False,
-               weights="int8", activations="float32", fully_integer=False),
-        Scheme("int8", "Full integer: int8 weights and activations, calibrated on real images (CPU, Edge TPU, NPU).",
-               io=("uint8", "int8", "float32"), optimize=True, supported_types=(), ops=("TFLITE_BUILTINS_INT8",),
-               calibrate=True, weights="int8", activations="int8", fully_integer=True),
-        Scheme("int16x8", "int16 activations, int8 weights: closer to float than int8, slower; builtin ops only.",
-               io=("float32", "int16"), optimize=True, supported_types=(),
-               ops=("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8",), calibrate=True,
-               weights="int8", activations="int16", fully_integer=True),
+        Scheme(
+            "float32",
+            "No quantisation: the float reference (largest file, exact Keras numerics).",
+            io=("float32",),
+            optimize=False,
+            supported_types=(),
+            ops=("TFLITE_BUILTINS",),
+            calibrate=False,
+            weights="float32",
+            activations="float32",
+            fully_integer=False,
+        ),
+        Scheme(
+            "float16",
+            "float16 weights, float32 arithmetic: half the size, GPU-delegate friendly.",
+            io=("float32",),
+            optimize=True,
+            supported_types=("float16",),
+            ops=("TFLITE_BUILTINS",),
+            calibrate=False,
+            weights="float16",
+            activations="float32",
+            fully_integer=False,
+        ),
+        Scheme(
+            "dynamic",
+            "Dynamic range: int8 weights, float activations; no calibration data needed.",
+            io=("float32",),
+            optimize=True,
+            supported_types=(),
+            ops=("TFLITE_BUILTINS",),
+            calibrate=False,
+            weights="int8",
+            activations="float32",
+            fully_integer=False,
+        ),
+        Scheme(
+            "int8",
+            "Full integer: int8 weights and activations, calibrated on real images (CPU, Edge TPU, NPU).",
+            io=("uint8", "int8", "float32"),
+            optimize=True,
+            supported_types=(),
+            ops=("TFLITE_BUILTINS_INT8",),
+            calibrate=True,
+            weights="int8",
+            activations="int8",
+            fully_integer=True,
+        ),
+        Scheme(
+            "int16x8",
+            "int16 activations, int8 weights: closer to float than int8, slower; builtin ops only.",
+            io=("float32", "int16"),
+            optimize=True,
+            supported_types=(),
+            ops=("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8",),
+            calibrate=True,
+            weights="int8",
+            activations="int16",
+            fully_integer=True,
+        ),
     )
 }
 
@@ -107,14 +151,18 @@ def file_name(scheme: Scheme, io: str, stem: str = "model") -> str:
 
 def markdown_table() -> str:
     """The scheme table as Markdown (for ``docs/export.md``)."""
-    rows = ["| scheme | --io (default first) | weights / activations | converter settings | description |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| scheme | --io (default first) | weights / activations | converter settings | description |",
+        "|---|---|---|---|---|",
+    ]
     for s in SCHEMES.values():
         settings = ", ".join(
             (["Optimize.DEFAULT"] if s.optimize else [])
             + [f"supported_types={'/'.join(s.supported_types)}"] * bool(s.supported_types)
-            + [f"ops={'+'.join(s.ops)}"] + (["representative_dataset"] if s.calibrate else [])
+            + [f"ops={'+'.join(s.ops)}"]
+            + (["representative_dataset"] if s.calibrate else [])
         )
-        rows.append(f"| `{s.name}` | {', '.join(s.io)} | {s.weights} / {s.activations} | {settings} | "
-                    f"{s.description} |")
+        rows.append(
+            f"| `{s.name}` | {', '.join(s.io)} | {s.weights} / {s.activations} | {settings} | {s.description} |"
+        )
     return "\n".join(rows)

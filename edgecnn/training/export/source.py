@@ -51,9 +51,15 @@ def _from_run(run_path: Path, model_path: Path | None) -> ExportSource:
     model_path = Path(model_path or run.best_model_path)
     if not model_path.is_file():
         raise EdgeCNNError(f"the run {run_path} has no trained model ({model_path} is missing; did training finish?)")
-    return ExportSource(model_path=model_path, run_path=Path(run.path), labels=list(run.labels),
-                        preprocessing=run.preprocessing, model_info=dict(run.model or {}), data=run.data,
-                        metrics=dict(run.metrics or {}))
+    return ExportSource(
+        model_path=model_path,
+        run_path=Path(run.path),
+        labels=list(run.labels),
+        preprocessing=run.preprocessing,
+        model_info=dict(run.model or {}),
+        data=run.data,
+        metrics=dict(run.metrics or {}),
+    )
 
 
 def resolve_source(path: str | os.PathLike) -> ExportSource:
@@ -113,7 +119,10 @@ def model_preprocessing(model) -> Preprocessing:
     layer = _find_rescaling(model)
     if layer is None:
         return dataclasses.replace(spec, mean=(0.0,), std=(1.0,))
-    scales, offsets = np.broadcast_arrays(np.atleast_1d(np.asarray(layer.scale, dtype=np.float64)),
-                                          np.atleast_1d(np.asarray(layer.offset, dtype=np.float64)))
-    return dataclasses.replace(spec, mean=tuple(float(v) for v in -offsets / scales),
-                               std=tuple(float(v) for v in 1.0 / scales))
+    scales, offsets = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(layer.scale, dtype=np.float64)),
+        np.atleast_1d(np.asarray(layer.offset, dtype=np.float64)),
+    )
+    return dataclasses.replace(
+        spec, mean=tuple(float(v) for v in -offsets / scales), std=tuple(float(v) for v in 1.0 / scales)
+    )

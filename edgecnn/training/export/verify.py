@@ -17,8 +17,10 @@ MAX_ACCURACY_DROP = 0.02
 
 def keras_probabilities(model, pixels: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Class probabilities of a Keras model for raw ``uint8`` model pixels (``NxHxWxC``)."""
-    out = [np.asarray(model(pixels[i : i + batch_size].astype(np.float32), training=False))
-           for i in range(0, len(pixels), batch_size)]
+    out = [
+        np.asarray(model(pixels[i : i + batch_size].astype(np.float32), training=False))
+        for i in range(0, len(pixels), batch_size)
+    ]
     return np.concatenate(out).astype(np.float32)
 
 

@@ -44,8 +44,10 @@ def load_model(path: str | os.PathLike, *, compile: bool = False):
     try:
         return keras.models.load_model(path, compile=compile)
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
-        raise EdgeCNNError(f"cannot load Keras model {path}: {type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
+        raise EdgeCNNError(
+            f"cannot load Keras model {path}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        ) from None
 
 
 def read_history(run_dir: Path) -> list[dict[str, Any]]:
@@ -83,8 +85,17 @@ class RunCheckpoint(keras.callbacks.Callback):
         images_per_epoch: Training images in one epoch (for images/s).
     """
 
-    def __init__(self, run_dir: Path, *, monitor: str, state: dict[str, Any], history: list[dict[str, Any]],
-                 bare_model, steps_per_epoch: int, images_per_epoch: int) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        monitor: str,
+        state: dict[str, Any],
+        history: list[dict[str, Any]],
+        bare_model,
+        steps_per_epoch: int,
+        images_per_epoch: int,
+    ) -> None:
         super().__init__()
         self.run_dir = run_dir
         self.monitor = monitor
@@ -108,9 +119,15 @@ class RunCheckpoint(keras.callbacks.Callback):
         logs = dict(logs or {})
         seconds = time.perf_counter() - self._epoch_start
         lr = self.model.optimizer.learning_rate
-        row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
-               "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
-               "lr": float(lr.numpy() if hasattr(lr, "numpy") else lr), "epoch_time_s": round(seconds, 2)}
+        row = {
+            "epoch": epoch + 1,
+            "loss": logs.get("loss"),
+            "accuracy": logs.get("accuracy"),
+            "val_loss": logs.get("val_loss"),
+            "val_accuracy": logs.get("val_accuracy"),
+            "lr": float(lr.numpy() if hasattr(lr, "numpy") else lr),
+            "epoch_time_s": round(seconds, 2),
+        }
         self.history.append({k: (round(float(v), 6) if isinstance(v, float) else v) for k, v in row.items()})
         self.state["train_time_s"] = round(self.state["train_time_s"] + seconds, 2)
         self.state["images_seen"] += self.images_per_epoch

@@ -56,8 +56,15 @@ class _Inputs:
     bn_images: np.ndarray | None
 
 
-def _check_options(epochs: int, batch_size: int, lr: float | None, schedule: str, optimizer: str,
-                   label_smoothing: float, resize_mode: str) -> None:
+def _check_options(
+    epochs: int,
+    batch_size: int,
+    lr: float | None,
+    schedule: str,
+    optimizer: str,
+    label_smoothing: float,
+    resize_mode: str,
+) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise EdgeCNNError(f"epochs must be an integer >= 1. Received epochs={epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -115,8 +122,10 @@ def apply_freeze(model, head_layers: tuple[str, ...], *, freeze_backbone: bool, 
         else:
             cut = int(fine_tune_at)
             if not 0 <= cut < len(names):
-                raise EdgeCNNError(f"fine_tune_at must be a layer index in [0, {len(names) - 1}] or a layer name. "
-                                   f"Received fine_tune_at={fine_tune_at!r}")
+                raise EdgeCNNError(
+                    f"fine_tune_at must be a layer index in [0, {len(names) - 1}] or a layer name. "
+                    f"Received fine_tune_at={fine_tune_at!r}"
+                )
     elif freeze_backbone:
         heads = [names.index(n) for n in head_layers if n in names]
         if not heads:
@@ -133,16 +142,28 @@ def _estimated_bytes(splits: dict[str, SplitData], spec: Preprocessing) -> int:
     return sum(len(s) for s in splits.values()) * int(np.prod(spec.shape))
 
 
-def _build_inputs(splits: dict[str, SplitData], spec: Preprocessing, *, num_classes: int, batch_size: int,
-                  augment: Augment | None, seed: int, stream: bool | None, where: str, progress: bool) -> _Inputs:
+def _build_inputs(
+    splits: dict[str, SplitData],
+    spec: Preprocessing,
+    *,
+    num_classes: int,
+    batch_size: int,
+    augment: Augment | None,
+    seed: int,
+    stream: bool | None,
+    where: str,
+    progress: bool,
+) -> _Inputs:
     in_memory = all(s.images is not None for s in splits.values()) or (
-        not stream if stream is not None else _estimated_bytes(splits, spec) <= IN_MEMORY_BYTES)
+        not stream if stream is not None else _estimated_bytes(splits, spec) <= IN_MEMORY_BYTES
+    )
     train_split, val_split = splits["train"], splits.get("val")
     loader = None
     if in_memory:
         x, y = prepare_split(train_split, spec, where=f"{where} (train)", progress=progress)
-        train = memory_dataset(x, y, num_classes=num_classes, batch_size=batch_size, training=True,
-                               augment=augment, seed=seed)
+        train = memory_dataset(
+            x, y, num_classes=num_classes, batch_size=batch_size, training=True, augment=augment, seed=seed
+        )
         n_train = len(x)
         bn_images = x
         val, n_val = None, 0
@@ -152,19 +173,45 @@ def _build_inputs(splits: dict[str, SplitData], spec: Preprocessing, *, num_clas
             n_val = len(xv)
     else:
         loader = FileLoader(spec)
-        train = stream_dataset(train_split.files, train_split.labels, spec, num_classes=num_classes,
-                               batch_size=batch_size, training=True, augment=augment, seed=seed, loader=loader)
+        train = stream_dataset(
+            train_split.files,
+            train_split.labels,
+            spec,
+            num_classes=num_classes,
+            batch_size=batch_size,
+            training=True,
+            augment=augment,
+            seed=seed,
+            loader=loader,
+        )
         n_train = len(train_split)
-        val = None if val_split is None else stream_dataset(
-            val_split.files, val_split.labels, spec, num_classes=num_classes, batch_size=batch_size, training=False,
-            loader=loader)
+        val = (
+            None
+            if val_split is None
+            else stream_dataset(
+                val_split.files,
+                val_split.labels,
+                spec,
+                num_classes=num_classes,
+                batch_size=batch_size,
+                training=False,
+                loader=loader,
+            )
+        )
         n_val = 0 if val_split is None else len(val_split)
-        sample = np.random.default_rng([seed, 7]).permutation(len(train_split))[:BN_BATCHES * batch_size]
+        sample = np.random.default_rng([seed, 7]).permutation(len(train_split))[: BN_BATCHES * batch_size]
         bn_images, _, _ = prepare_files([train_split.files[i] for i in np.sort(sample)], spec)
     drop = n_train > batch_size
     steps = n_train // batch_size if drop else 1
-    return _Inputs(train=train, val=val, n_train=n_train, n_val=n_val, steps_per_epoch=max(steps, 1), loader=loader,
-                   bn_images=bn_images)
+    return _Inputs(
+        train=train,
+        val=val,
+        n_train=n_train,
+        n_val=n_val,
+        steps_per_epoch=max(steps, 1),
+        loader=loader,
+        bn_images=bn_images,
+    )
 
 
 class _ThroughputClock(keras.callbacks.Callback):
@@ -214,21 +261,35 @@ def _echo(progress: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _model_record(info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable,
-                  stem_stride: int):
-    return {"arch": info.name, "alpha": float(alpha), "size": [height, width], "channels": channels,
-            "classes": classes, "dropout": float(info.default_dropout if dropout is None else dropout),
-            "separable": bool(info.default_separable if separable is None else separable),
-            "stem_stride": int(stem_stride)}
+def _model_record(
+    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, stem_stride: int
+):
+    return {
+        "arch": info.name,
+        "alpha": float(alpha),
+        "size": [height, width],
+        "channels": channels,
+        "classes": classes,
+        "dropout": float(info.default_dropout if dropout is None else dropout),
+        "separable": bool(info.default_separable if separable is None else separable),
+        "stem_stride": int(stem_stride),
+    }
 
 
 def build_from_record(model: dict[str, Any]):
     """Builds the (untrained) zoo model a run's ``config["model"]`` describes."""
     from edgecnn.training.zoo import build_model
 
-    return build_model(model["arch"], alpha=model["alpha"], size=tuple(model["size"]), channels=model["channels"],
-                       classes=model["classes"], dropout=model["dropout"], separable=model["separable"],
-                       stem_stride=model.get("stem_stride", 2))
+    return build_model(
+        model["arch"],
+        alpha=model["alpha"],
+        size=tuple(model["size"]),
+        channels=model["channels"],
+        classes=model["classes"],
+        dropout=model["dropout"],
+        separable=model["separable"],
+        stem_stride=model.get("stem_stride", 2),
+    )
 
 
 def train(
@@ -322,15 +383,20 @@ def train(
         history = read_history(out)[: int(state.get("epoch", 0))]
         opts = config["train"]
         config["train"]["epochs"] = epochs
-        data, seed, val_split, max_samples = (config["data"]["source"], config["data"]["seed"],
-                                              config["data"]["val_split"], config["data"]["max_samples"])
+        data, seed, val_split, max_samples = (
+            config["data"]["source"],
+            config["data"]["seed"],
+            config["data"]["val_split"],
+            config["data"]["max_samples"],
+        )
         batch_size, schedule, optimizer = opts["batch_size"], opts["schedule"], opts["optimizer"]
         lr, label_smoothing, augment_cfg = opts["lr"], opts["label_smoothing"], opts["augment"]
         spec = Preprocessing.from_dict(config["preprocessing"])
         model_record = config["model"]
         if state.get("epoch", 0) >= epochs:
-            raise EdgeCNNError(f"{out} has already trained {state.get('epoch')} epoch(s); pass --epochs above that "
-                               "to continue")
+            raise EdgeCNNError(
+                f"{out} has already trained {state.get('epoch')} epoch(s); pass --epochs above that to continue"
+            )
     else:
         _check_options(epochs, batch_size, lr, schedule, optimizer, label_smoothing, resize_mode)
         info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
@@ -347,10 +413,12 @@ def train(
         info, (height, width) = validate_build_args(arch, alpha, size, channels, source.num_classes)
         spec = Preprocessing.for_model((height, width), channels, resize_mode)
         lr = float(lr) if lr is not None else default_lr(optimizer, batch_size, info.name)
-        augment_cfg = (Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict()
-                       if augment else None)
-        model_record = _model_record(info, height, width, channels, source.num_classes, alpha, dropout, separable,
-                                     stem_stride)
+        augment_cfg = (
+            Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict() if augment else None
+        )
+        model_record = _model_record(
+            info, height, width, channels, source.num_classes, alpha, dropout, separable, stem_stride
+        )
         config = {
             "edgecnn_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -358,10 +426,19 @@ def train(
             "preprocessing": spec.to_dict(),
             "data": data_config(source, val_split=val_split, seed=seed, max_samples=max_samples),
             "labels": list(source.labels),
-            "train": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "schedule": schedule,
-                      "optimizer": optimizer, "label_smoothing": label_smoothing, "weights": weights,
-                      "freeze_backbone": freeze_backbone, "fine_tune_at": fine_tune_at, "augment": augment_cfg,
-                      "seed": seed},
+            "train": {
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "lr": lr,
+                "schedule": schedule,
+                "optimizer": optimizer,
+                "label_smoothing": label_smoothing,
+                "weights": weights,
+                "freeze_backbone": freeze_backbone,
+                "fine_tune_at": fine_tune_at,
+                "augment": augment_cfg,
+                "seed": seed,
+            },
         }
         _reset_run_dir(out)
         write_text_atomic(out / runs.LABELS, "".join(f"{label}\n" for label in source.labels))
@@ -371,24 +448,41 @@ def train(
 
     augment_obj = Augment.from_dict(augment_cfg) if augment_cfg else None
     _echo(progress, f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
-    inputs = _build_inputs(splits, spec, num_classes=source.num_classes, batch_size=batch_size, augment=augment_obj,
-                           seed=seed, stream=stream, where=source.location, progress=progress)
+    inputs = _build_inputs(
+        splits,
+        spec,
+        num_classes=source.num_classes,
+        batch_size=batch_size,
+        augment=augment_obj,
+        seed=seed,
+        stream=stream,
+        where=source.location,
+        progress=progress,
+    )
     total_steps = inputs.steps_per_epoch * epochs
 
     model = build_from_record(model_record)
     family = get_arch_info(model_record["arch"]).family
     if not resume and weights:
         report = load_pretrained(model, model_record["arch"], model_record["alpha"], weights)
-        _echo(progress, f"weights: {len(report.copied)} layers from {weights}"
-              + (f", {', '.join(report.skipped)} re-initialised" if report.skipped else ""))
-    frozen = apply_freeze(model, HEAD_LAYERS[family], freeze_backbone=config["train"]["freeze_backbone"],
-                          fine_tune_at=config["train"]["fine_tune_at"])
+        _echo(
+            progress,
+            f"weights: {len(report.copied)} layers from {weights}"
+            + (f", {', '.join(report.skipped)} re-initialised" if report.skipped else ""),
+        )
+    frozen = apply_freeze(
+        model,
+        HEAD_LAYERS[family],
+        freeze_backbone=config["train"]["freeze_backbone"],
+        fine_tune_at=config["train"]["fine_tune_at"],
+    )
     if frozen:
         _echo(progress, f"frozen: the first {frozen} layers")
-    model.compile(optimizer=make_optimizer(optimizer, make_schedule(schedule, lr, total_steps,
-                                                                    inputs.steps_per_epoch)),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    model.compile(
+        optimizer=make_optimizer(optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch)),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
     initial_epoch = 0
     if resume:
         initial_epoch = _restore(model, out / runs.LAST, int(state.get("epoch", 0)), inputs.steps_per_epoch)
@@ -396,31 +490,52 @@ def train(
 
     bare = keras.models.clone_model(model)
     monitor = "val_accuracy" if inputs.val is not None else "accuracy"
-    checkpoint = RunCheckpoint(out, monitor=monitor, state=state, history=history, bare_model=bare,
-                               steps_per_epoch=inputs.steps_per_epoch, images_per_epoch=inputs.n_train)
+    checkpoint = RunCheckpoint(
+        out,
+        monitor=monitor,
+        state=state,
+        history=history,
+        bare_model=bare,
+        steps_per_epoch=inputs.steps_per_epoch,
+        images_per_epoch=inputs.n_train,
+    )
     clock = _ThroughputClock()
     extra = [_SkippedFilesWarning(inputs.loader, source.location)] if inputs.loader else []
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     try:
-        validation = PreciseBNValidation(inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES,
-                                         seed=seed)
+        validation = PreciseBNValidation(
+            inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES, seed=seed
+        )
         with warnings.catch_warnings():
             # Streamed folders have an unknown number of batches (unreadable files are dropped on the fly);
             # Keras warns when it first runs out of them, which is how it learns the epoch length.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            model.fit(inputs.train, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=verbose,
-                      callbacks=[clock, validation, checkpoint, *extra, *(callbacks or [])])
+            model.fit(
+                inputs.train,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                shuffle=False,
+                verbose=verbose,
+                callbacks=[clock, validation, checkpoint, *extra, *(callbacks or [])],
+            )
     except KeyboardInterrupt:
         checkpoint.save_last(interrupted=True)
-        _echo(True, f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
-              f"{model_record['arch']} --out {out} --resume --epochs {epochs}")
+        _echo(
+            True,
+            f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
+            f"{model_record['arch']} --out {out} --resume --epochs {epochs}",
+        )
         raise
 
-    metrics = _final_metrics(out, splits, spec, source, inputs, checkpoint, clock, epochs - initial_epoch,
-                             model_record["arch"], batch_size)
+    metrics = _final_metrics(
+        out, splits, spec, source, inputs, checkpoint, clock, epochs - initial_epoch, model_record["arch"], batch_size
+    )
     write_json_atomic(out / runs.METRICS, metrics)
-    _echo(progress, f"done: val accuracy {metrics['val_accuracy']}, {metrics['eval_split']} accuracy "
-          f"{metrics['test_accuracy']} -> {out}")
+    _echo(
+        progress,
+        f"done: val accuracy {metrics['val_accuracy']}, {metrics['eval_split']} accuracy "
+        f"{metrics['test_accuracy']} -> {out}",
+    )
     return metrics
 
 
@@ -439,8 +554,18 @@ def _restore(model, last_path: Path, epochs_done: int, steps_per_epoch: int) -> 
     return epochs_done
 
 
-def _final_metrics(out: Path, splits, spec, source, inputs: _Inputs, checkpoint: RunCheckpoint,
-                   clock: _ThroughputClock, session_epochs: int, arch: str, batch_size: int) -> dict[str, Any]:
+def _final_metrics(
+    out: Path,
+    splits,
+    spec,
+    source,
+    inputs: _Inputs,
+    checkpoint: RunCheckpoint,
+    clock: _ThroughputClock,
+    session_epochs: int,
+    arch: str,
+    batch_size: int,
+) -> dict[str, Any]:
     from edgecnn.training.evaluate import score
 
     best_model = load_model(out / runs.BEST)

@@ -36,8 +36,13 @@ def plot_curves(rows: Sequence[dict], path: str | os.PathLike) -> None:
         for prefix, style in (("", "-o"), ("val_", "-s")):
             values = [r.get(prefix + key) for r in rows]
             if any(v not in (None, "") for v in values):
-                ax.plot(epochs, [float(v) if v not in (None, "") else np.nan for v in values], style, markersize=3,
-                        label="validation" if prefix else "train")
+                ax.plot(
+                    epochs,
+                    [float(v) if v not in (None, "") else np.nan for v in values],
+                    style,
+                    markersize=3,
+                    label="validation" if prefix else "train",
+                )
         ax.set_xlabel("epoch")
         ax.set_title(title)
         ax.grid(alpha=0.3)
@@ -68,8 +73,15 @@ def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: str | os.Pat
         for i in range(n):
             for j in range(n):
                 if matrix[i, j]:
-                    ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7,
-                            color="white" if norm[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        str(int(matrix[i, j])),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black",
+                    )
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")

@@ -45,14 +45,20 @@ def _adamw(learning_rate):
 
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
-    "adamw": OptimizerSpec(6e-3, lambda lr: _adamw(lr),
-                           "AdamW, decoupled weight decay 0.02 (not on biases/BN), global gradient norm clipped at 1"),
-    "adam": OptimizerSpec(6e-3, lambda lr: keras.optimizers.Adam(lr, global_clipnorm=CLIP_NORM),
-                          "Adam, global gradient norm clipped at 1"),
-    "sgd": OptimizerSpec(0.1, lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
-                         "SGD with Nesterov momentum 0.9"),
-    "rmsprop": OptimizerSpec(1e-3, lambda lr: keras.optimizers.RMSprop(lr, rho=0.9, momentum=0.9),
-                             "RMSprop, momentum 0.9"),
+    "adamw": OptimizerSpec(
+        6e-3,
+        lambda lr: _adamw(lr),
+        "AdamW, decoupled weight decay 0.02 (not on biases/BN), global gradient norm clipped at 1",
+    ),
+    "adam": OptimizerSpec(
+        6e-3, lambda lr: keras.optimizers.Adam(lr, global_clipnorm=CLIP_NORM), "Adam, global gradient norm clipped at 1"
+    ),
+    "sgd": OptimizerSpec(
+        0.1, lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True), "SGD with Nesterov momentum 0.9"
+    ),
+    "rmsprop": OptimizerSpec(
+        1e-3, lambda lr: keras.optimizers.RMSprop(lr, rho=0.9, momentum=0.9), "RMSprop, momentum 0.9"
+    ),
 }
 
 
@@ -76,8 +82,12 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         return tf.where(step < self.warmup_steps, warmup, cosine)
 
     def get_config(self):
-        return {"peak": self.peak, "total_steps": self.total_steps, "warmup_steps": self.warmup_steps,
-                "name": self.name}
+        return {
+            "peak": self.peak,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "name": self.name,
+        }
 
 
 @keras.saving.register_keras_serializable(package="edgecnn")

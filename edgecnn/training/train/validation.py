@@ -74,8 +74,9 @@ class PreciseBNValidation(keras.callbacks.Callback):
         seed: Seed of the BatchNorm batch selection.
     """
 
-    def __init__(self, bn_images: np.ndarray | None, val_data, *, batch_size: int, max_batches: int = 50,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, bn_images: np.ndarray | None, val_data, *, batch_size: int, max_batches: int = 50, seed: int = 0
+    ) -> None:
         super().__init__()
         self.val_data = val_data
         self.batches: list[np.ndarray] = []
@@ -83,7 +84,7 @@ class PreciseBNValidation(keras.callbacks.Callback):
             order = np.random.default_rng([seed, 7]).permutation(len(bn_images))
             size = min(batch_size, len(bn_images))
             count = min(max_batches, len(bn_images) // size)
-            self.batches = [order[i * size:(i + 1) * size] for i in range(count)]
+            self.batches = [order[i * size : (i + 1) * size] for i in range(count)]
         self.bn_images = bn_images
         self._recalibrate = None
 

@@ -103,29 +103,61 @@ _SQ_PAPER = "Iandola et al. 2016, SqueezeNet (arXiv:1602.07360)"
 
 _ARCHS = (
     ArchInfo(
-        "mobilenet_v1", "mobilenet_v1", "MobileNet V1: 13 depthwise-separable conv blocks, ReLU6", _V1_PAPER,
-        "MobileNet", min_alpha=1 / 32, imagenet_alphas=(0.25, 0.5, 0.75, 1.0), imagenet_sizes=(128, 160, 192, 224),
+        "mobilenet_v1",
+        "mobilenet_v1",
+        "MobileNet V1: 13 depthwise-separable conv blocks, ReLU6",
+        _V1_PAPER,
+        "MobileNet",
+        min_alpha=1 / 32,
+        imagenet_alphas=(0.25, 0.5, 0.75, 1.0),
+        imagenet_sizes=(128, 160, 192, 224),
     ),
     ArchInfo(
-        "mobilenet_v2", "mobilenet_v2", "MobileNet V2: 17 inverted residual blocks with linear bottlenecks",
-        _V2_PAPER, "MobileNetV2", imagenet_alphas=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4),
+        "mobilenet_v2",
+        "mobilenet_v2",
+        "MobileNet V2: 17 inverted residual blocks with linear bottlenecks",
+        _V2_PAPER,
+        "MobileNetV2",
+        imagenet_alphas=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4),
         imagenet_sizes=(96, 128, 160, 192, 224),
     ),
     ArchInfo(
-        "mobilenet_v3_small", "mobilenet_v3", "MobileNet V3 Small: 11 inverted residuals, SE, hard-swish",
-        _V3_PAPER, "MobileNetV3Small", imagenet_alphas=(0.75, 1.0), imagenet_sizes=(224,),
+        "mobilenet_v3_small",
+        "mobilenet_v3",
+        "MobileNet V3 Small: 11 inverted residuals, SE, hard-swish",
+        _V3_PAPER,
+        "MobileNetV3Small",
+        imagenet_alphas=(0.75, 1.0),
+        imagenet_sizes=(224,),
     ),
     ArchInfo(
-        "mobilenet_v3_large", "mobilenet_v3", "MobileNet V3 Large: 15 inverted residuals, SE, hard-swish",
-        _V3_PAPER, "MobileNetV3Large", imagenet_alphas=(0.75, 1.0), imagenet_sizes=(224,),
+        "mobilenet_v3_large",
+        "mobilenet_v3",
+        "MobileNet V3 Large: 15 inverted residuals, SE, hard-swish",
+        _V3_PAPER,
+        "MobileNetV3Large",
+        imagenet_alphas=(0.75, 1.0),
+        imagenet_sizes=(224,),
     ),
     ArchInfo(
-        "squeezenet_1_0", "squeezenet", "SqueezeNet 1.0: 7x7 stem and 8 fire modules, no BatchNorm", _SQ_PAPER,
-        None, default_dropout=0.5, default_separable=False, total_stride=16,
+        "squeezenet_1_0",
+        "squeezenet",
+        "SqueezeNet 1.0: 7x7 stem and 8 fire modules, no BatchNorm",
+        _SQ_PAPER,
+        None,
+        default_dropout=0.5,
+        default_separable=False,
+        total_stride=16,
     ),
     ArchInfo(
-        "squeezenet_1_1", "squeezenet", "SqueezeNet 1.1: 3x3 stem, earlier pooling, ~2.4x fewer MACs than 1.0",
-        _SQ_PAPER, None, default_dropout=0.5, default_separable=False, total_stride=16,
+        "squeezenet_1_1",
+        "squeezenet",
+        "SqueezeNet 1.1: 3x3 stem, earlier pooling, ~2.4x fewer MACs than 1.0",
+        _SQ_PAPER,
+        None,
+        default_dropout=0.5,
+        default_separable=False,
+        total_stride=16,
     ),
 )
 
@@ -176,8 +208,10 @@ def parse_size(size: int | str | tuple[int, int] | list[int]) -> tuple[int, int]
         raise EdgeCNNError(f"size must be an integer or (height, width). Received size={original!r}")
     if isinstance(size, int):
         size = (size, size)
-    if not isinstance(size, tuple | list) or len(size) not in (1, 2) or not all(
-        isinstance(s, int) and not isinstance(s, bool) for s in size
+    if (
+        not isinstance(size, tuple | list)
+        or len(size) not in (1, 2)
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in size)
     ):
         raise EdgeCNNError(f"size must be an integer or (height, width). Received size={original!r}")
     if len(size) == 1:

@@ -29,16 +29,40 @@ class Fire(NamedTuple):
 POOL = "pool"
 #: (stem filters, stem kernel, layout) per version; fire modules are numbered from 2 as in the paper.
 VARIANTS = {
-    "squeezenet_1_0": (96, 7, (
-        POOL, Fire(16, 64), Fire(16, 64), Fire(32, 128),
-        POOL, Fire(32, 128), Fire(48, 192), Fire(48, 192), Fire(64, 256),
-        POOL, Fire(64, 256),
-    )),
-    "squeezenet_1_1": (64, 3, (
-        POOL, Fire(16, 64), Fire(16, 64),
-        POOL, Fire(32, 128), Fire(32, 128),
-        POOL, Fire(48, 192), Fire(48, 192), Fire(64, 256), Fire(64, 256),
-    )),
+    "squeezenet_1_0": (
+        96,
+        7,
+        (
+            POOL,
+            Fire(16, 64),
+            Fire(16, 64),
+            Fire(32, 128),
+            POOL,
+            Fire(32, 128),
+            Fire(48, 192),
+            Fire(48, 192),
+            Fire(64, 256),
+            POOL,
+            Fire(64, 256),
+        ),
+    ),
+    "squeezenet_1_1": (
+        64,
+        3,
+        (
+            POOL,
+            Fire(16, 64),
+            Fire(16, 64),
+            POOL,
+            Fire(32, 128),
+            Fire(32, 128),
+            POOL,
+            Fire(48, 192),
+            Fire(48, 192),
+            Fire(64, 256),
+            Fire(64, 256),
+        ),
+    ),
 }
 
 
@@ -73,8 +97,15 @@ def build(cfg: BuildConfig):
     layers = blocks._layers()
     stem_filters, stem_kernel, layout = VARIANTS[cfg.arch]
     inputs, x = blocks.model_input(cfg)
-    x = blocks.conv(x, make_divisible(stem_filters * cfg.alpha, 8), stem_kernel, stride=cfg.stem_stride,
-                    padding="valid", name="conv1", use_bias=True)
+    x = blocks.conv(
+        x,
+        make_divisible(stem_filters * cfg.alpha, 8),
+        stem_kernel,
+        stride=cfg.stem_stride,
+        padding="valid",
+        name="conv1",
+        use_bias=True,
+    )
     x = blocks.activation(x, "relu", "conv1")
     fire_id, pool_id = 2, 1
     for item in layout:

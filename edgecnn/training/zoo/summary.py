@@ -41,11 +41,19 @@ def summarize_model(
     from edgecnn.training.zoo import build_model, get_arch_info, profile_model
 
     info = get_arch_info(arch)
-    _, (height, width) = validate_build_args(info.name, alpha, info.default_size if size is None else size,
-                                             channels, classes)
+    _, (height, width) = validate_build_args(
+        info.name, alpha, info.default_size if size is None else size, channels, classes
+    )
     separable = info.default_separable if separable is None else separable
-    model = build_model(info.name, alpha=alpha, size=(height, width), channels=channels, classes=classes,
-                        separable=separable, stem_stride=stem_stride)
+    model = build_model(
+        info.name,
+        alpha=alpha,
+        size=(height, width),
+        channels=channels,
+        classes=classes,
+        separable=separable,
+        stem_stride=stem_stride,
+    )
     prof = profile_model(model).to_dict(include_layers=include_layers)
     out = {
         "arch": info.name,

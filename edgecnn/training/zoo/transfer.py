@@ -57,8 +57,17 @@ def _check_separable(model, info: ArchInfo) -> None:
         )
 
 
-def _keras_source(info: ArchInfo, alpha: float, height: int, width: int, channels: int, *, include_top: bool,
-                  classes: int, weights: str | None):
+def _keras_source(
+    info: ArchInfo,
+    alpha: float,
+    height: int,
+    width: int,
+    channels: int,
+    *,
+    include_top: bool,
+    classes: int,
+    weights: str | None,
+):
     from edgecnn.training._tf import import_tf
 
     _, keras = import_tf()

@@ -21,8 +21,7 @@ def write_idx(path: Path, array: np.ndarray, *, gz: bool) -> Path:
     return path
 
 
-def make_idx_dir(root: Path, *, gz: bool, n_train: int = 40, n_test: int = 10, classes: int = 4,
-                 seed: int = 0) -> Path:
+def make_idx_dir(root: Path, *, gz: bool, n_train: int = 40, n_test: int = 10, classes: int = 4, seed: int = 0) -> Path:
     """An MNIST-style IDX directory with ``train-*`` and ``t10k-*`` files."""
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True, exist_ok=True)

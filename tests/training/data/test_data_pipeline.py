@@ -53,8 +53,11 @@ def test_augment_stays_in_pixel_range_and_is_seeded():
 
 def test_flip_only_mirrors_or_keeps_each_image():
     images = tf.constant(np.random.default_rng(1).integers(0, 256, (16, 5, 7, 1)).astype(np.float32))
-    out = pipeline.augment_batch(images, tf.constant([5, 6], tf.int64),
-                                 pipeline.Augment(flip=True, translate=0, zoom=0, brightness=0, contrast=0)).numpy()
+    out = pipeline.augment_batch(
+        images,
+        tf.constant([5, 6], tf.int64),
+        pipeline.Augment(flip=True, translate=0, zoom=0, brightness=0, contrast=0),
+    ).numpy()
     src = images.numpy()
     flipped = [np.array_equal(o, s[:, ::-1]) for o, s in zip(out, src, strict=True)]
     kept = [np.array_equal(o, s) for o, s in zip(out, src, strict=True)]
@@ -67,8 +70,9 @@ def test_stream_dataset_equals_prepare_and_skips_corrupt(image_folder):
     spec = Preprocessing.for_model((20, 28), 3, resize_mode="crop")
     train = open_source(str(image_folder)).splits["train"]
     loader = pipeline.FileLoader(spec)
-    ds = pipeline.stream_dataset(train.files, train.labels, spec, num_classes=3, batch_size=5, training=False,
-                                 loader=loader)
+    ds = pipeline.stream_dataset(
+        train.files, train.labels, spec, num_classes=3, batch_size=5, training=False, loader=loader
+    )
     xb, yb = _collect(ds)
     readable = [(f, label) for f, label in zip(train.files, train.labels, strict=True) if f.name != "broken.jpg"]
     assert len(xb) == len(readable)

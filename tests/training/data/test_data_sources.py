@@ -91,14 +91,17 @@ def test_presplit_folder_with_unknown_class_fails(tmp_path, folder_factory):
         open_source(str(root))
 
 
-@pytest.mark.parametrize("case, message", [
-    ("empty", "no class sub-folders"),
-    ("one_class", "at least 2 classes"),
-    ("empty_class", "class 'empty' has no images"),
-    ("loose_files", "one sub-folder per class"),
-    ("missing", "neither an existing folder nor a known dataset"),
-    ("file", "is a file"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("empty", "no class sub-folders"),
+        ("one_class", "at least 2 classes"),
+        ("empty_class", "class 'empty' has no images"),
+        ("loose_files", "one sub-folder per class"),
+        ("missing", "neither an existing folder nor a known dataset"),
+        ("file", "is a file"),
+    ],
+)
 def test_folder_errors(tmp_path, case, message, folder_factory):
     root = tmp_path / "data"
     root.mkdir()
@@ -161,8 +164,7 @@ def test_val_split_and_test_fallback(image_folder, caplog):
 
 
 def test_limit_is_stratified(image_folder):
-    x, y, _ = load_arrays({"source": str(image_folder), "val_split": 0.0}, Preprocessing.for_model(32, 1),
-                          limit=6)
+    x, y, _ = load_arrays({"source": str(image_folder), "val_split": 0.0}, Preprocessing.for_model(32, 1), limit=6)
     assert x.shape == (6, 32, 32, 1) and sorted(np.bincount(y).tolist()) == [2, 2, 2]
 
 
@@ -192,12 +194,15 @@ def test_idx_labels_txt_names_classes(tmp_path, idx_dir_factory):
     assert open_source(str(root)).labels == ["a", "b", "c", "d"]
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("magic", "not an IDX file"),
-    ("truncated", "declares shape"),
-    ("count", "labels"),
-    ("missing_labels", "no matching labels"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("magic", "not an IDX file"),
+        ("truncated", "declares shape"),
+        ("count", "labels"),
+        ("missing_labels", "no matching labels"),
+    ],
+)
 def test_idx_errors(tmp_path, damage, message, idx_dir_factory, idx_writer):
     root = idx_dir_factory(tmp_path / "d", gz=False)
     images = root / "train-images-idx3-ubyte"
@@ -218,8 +223,14 @@ def _no_local_copies(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     known = dict(sources_mod.KNOWN_DATASETS)
     for name, entry in known.items():
-        known[name] = sources_mod.KnownDataset(entry.labels, entry.flip, str(tmp_path / "no_debian"),
-                                               entry.keras_name, entry.keras_cache, entry.install_hint)
+        known[name] = sources_mod.KnownDataset(
+            entry.labels,
+            entry.flip,
+            str(tmp_path / "no_debian"),
+            entry.keras_name,
+            entry.keras_cache,
+            entry.install_hint,
+        )
     monkeypatch.setattr(sources_mod, "KNOWN_DATASETS", known)
 
 
@@ -236,9 +247,13 @@ def test_named_mnist_from_npz_cache(monkeypatch, tmp_path):
     cache = tmp_path / "keras_home" / "datasets"
     cache.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    np.savez(cache / "mnist.npz", x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-             y_train=np.arange(20) % 10, x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
-             y_test=np.arange(5))
+    np.savez(
+        cache / "mnist.npz",
+        x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        y_train=np.arange(20) % 10,
+        x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+        y_test=np.arange(5),
+    )
     source = open_source("mnist")
     assert source.flip is False and source.channels == 1 and len(source.splits["test"]) == 5
 

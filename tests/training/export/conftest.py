@@ -61,8 +61,7 @@ def tiny_keras(tmp_path_factory, image_folder) -> Path:
     keras.utils.set_random_seed(0)
     x, y, _ = load_arrays(str(image_folder), Preprocessing.for_model(SIZE, 1), "train")
     model = build_tiny_model(keras)
-    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x.astype("float32"), y, epochs=15, batch_size=16, verbose=0)
     path = tmp_path_factory.mktemp("export_model") / "tiny.keras"
     model.save(path)

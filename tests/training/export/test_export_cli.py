@@ -22,17 +22,20 @@ def _scheme(path) -> str:
     return read_metadata(path).quantization["scheme"]
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["run", "--quantize"], ["run", "--quantize=int8"]),
-    (["run", "--quantize", "-o", "x.tflite"], ["run", "--quantize=int8", "-o", "x.tflite"]),
-    (["--quantize", "run/"], ["--quantize=int8", "run/"]),
-    (["--quantize", "model.keras"], ["--quantize=int8", "model.keras"]),
-    (["run", "--quantize", "float16"], ["run", "--quantize", "float16"]),
-    (["run", "--quantize", "INT16X8"], ["run", "--quantize", "INT16X8"]),
-    (["run", "--quantize=dynamic"], ["run", "--quantize=dynamic"]),
-    (["run", "--quantize", "flaot16"], ["run", "--quantize", "flaot16"]),  # a typo stays a value: "unknown scheme"
-    (["run", "--", "--quantize"], ["run", "--", "--quantize"]),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "--quantize"], ["run", "--quantize=int8"]),
+        (["run", "--quantize", "-o", "x.tflite"], ["run", "--quantize=int8", "-o", "x.tflite"]),
+        (["--quantize", "run/"], ["--quantize=int8", "run/"]),
+        (["--quantize", "model.keras"], ["--quantize=int8", "model.keras"]),
+        (["run", "--quantize", "float16"], ["run", "--quantize", "float16"]),
+        (["run", "--quantize", "INT16X8"], ["run", "--quantize", "INT16X8"]),
+        (["run", "--quantize=dynamic"], ["run", "--quantize=dynamic"]),
+        (["run", "--quantize", "flaot16"], ["run", "--quantize", "flaot16"]),  # a typo stays a value: "unknown scheme"
+        (["run", "--", "--quantize"], ["run", "--", "--quantize"]),
+    ],
+)
 def test_expand_bare_quantize(args, expected):
     assert expand_bare_quantize(args) == expected
 
@@ -74,14 +77,33 @@ def test_cli_quantize_forms(tiny_keras, image_folder, tmp_path, helpers):
 
 
 def test_cli_json_and_progress(tiny_keras, image_folder, tmp_path):
-    result = runner.invoke(app, ["export", str(tiny_keras), "--quantize", "--calib-data", str(image_folder),
-                                 "--verify-samples", "12", "--json", "-o", str(tmp_path / "m.tflite")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(tiny_keras),
+            "--quantize",
+            "--calib-data",
+            str(image_folder),
+            "--verify-samples",
+            "12",
+            "--json",
+            "-o",
+            str(tmp_path / "m.tflite"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["scheme"] == "int8" and doc["io"] == "uint8"
     assert doc["quantization"]["input_scale"] == 1.0 and doc["quantization"]["input_zero_point"] == 0
-    assert set(doc["verification"]) >= {"keras_accuracy", "tflite_accuracy", "agreement", "max_abs_diff",
-                                        "mean_abs_diff", "samples"}
+    assert set(doc["verification"]) >= {
+        "keras_accuracy",
+        "tflite_accuracy",
+        "agreement",
+        "max_abs_diff",
+        "mean_abs_diff",
+        "samples",
+    }
     assert [s["step"] for s in doc["steps"]] == ["load", "calibrate", "convert", "embed metadata", "verify", "write"]
     assert doc["metadata"]["metrics"]["verification"] == doc["verification"]
     # Progress is on stderr, one line per step; the converter's own chatter is hidden.
@@ -99,18 +121,21 @@ def test_converter_chatter_hidden_at_fd_level(tiny_keras, image_folder, tmp_path
     assert len(err.strip().splitlines()) == 6, err
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["{model}", "--quantize", "int4"], "unknown quantization scheme 'int4'"),
-    (["{model}", "--quantize", "flaot16"], "unknown quantization scheme 'flaot16'"),
-    (["{model}", "--quantize", "float16", "--io", "uint8"], "--io uint8 is not available for float16"),
-    (["{model}", "--io", "int8"], "--io int8 is not available for float32"),
-    (["{missing}", "--quantize"], "no such run directory or model file"),
-    (["{model}", "--quantize", "-o", "{tmp}/x.onnx"], "must be a .tflite file or a directory"),
-    (["{model}", "--quantize"], "needs calibration images"),
-    (["{data}"], "is not a training run"),
-    (["{model}", "--quantize", "--calib-data", "{data}", "--calib-samples", "0"], "--calib-samples must be >= 1"),
-    (["{model}", "--quantize", "dynamic", "--per-tensor"], "--per-tensor applies to int8 only"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{model}", "--quantize", "int4"], "unknown quantization scheme 'int4'"),
+        (["{model}", "--quantize", "flaot16"], "unknown quantization scheme 'flaot16'"),
+        (["{model}", "--quantize", "float16", "--io", "uint8"], "--io uint8 is not available for float16"),
+        (["{model}", "--io", "int8"], "--io int8 is not available for float32"),
+        (["{missing}", "--quantize"], "no such run directory or model file"),
+        (["{model}", "--quantize", "-o", "{tmp}/x.onnx"], "must be a .tflite file or a directory"),
+        (["{model}", "--quantize"], "needs calibration images"),
+        (["{data}"], "is not a training run"),
+        (["{model}", "--quantize", "--calib-data", "{data}", "--calib-samples", "0"], "--calib-samples must be >= 1"),
+        (["{model}", "--quantize", "dynamic", "--per-tensor"], "--per-tensor applies to int8 only"),
+    ],
+)
 def test_cli_bad_inputs_exit_2_with_one_line(tiny_keras, image_folder, tmp_path, args, message):
     values = {"model": tiny_keras, "missing": tmp_path / "nope", "tmp": tmp_path, "data": image_folder}
     args = [a.format(**values) for a in args]
@@ -156,8 +181,9 @@ def test_interrupt_mid_export_leaves_no_file(tiny_keras, image_folder, tmp_path,
         return writer.embed_metadata(model_bytes, metadata)
 
     monkeypatch.setattr(exporter, "embed_metadata", interrupt_on_second)
-    result = _run(tiny_keras, "--quantize", "--calib-data", image_folder, "--verify-samples", "6",
-                  "-o", tmp_path / "m.tflite")
+    result = _run(
+        tiny_keras, "--quantize", "--calib-data", image_folder, "--verify-samples", "6", "-o", tmp_path / "m.tflite"
+    )
     assert result.exit_code == 130
     assert [p.name for p in tmp_path.iterdir()] == []
 
@@ -167,8 +193,16 @@ def test_strict_accuracy_drop_exits_1_and_writes_nothing(tiny_keras, image_folde
 
     # Any result counts as a drop above a negative threshold: exercises the --strict path deterministically.
     monkeypatch.setattr(exporter, "MAX_ACCURACY_DROP", -1.0)
-    args = [tiny_keras, "--quantize", "--calib-data", image_folder, "--verify-samples", "6",
-            "-o", tmp_path / "m.tflite"]
+    args = [
+        tiny_keras,
+        "--quantize",
+        "--calib-data",
+        image_folder,
+        "--verify-samples",
+        "6",
+        "-o",
+        tmp_path / "m.tflite",
+    ]
     loose = _run(*args)
     assert loose.exit_code == 0 and "WARNING: int8 lost" in loose.stderr
     (tmp_path / "m.tflite").unlink()
@@ -179,8 +213,9 @@ def test_strict_accuracy_drop_exits_1_and_writes_nothing(tiny_keras, image_folde
 
 
 def test_no_verify(tiny_keras, image_folder, tmp_path):
-    result = _run(tiny_keras, "--quantize", "--calib-data", image_folder, "--no-verify", "--json",
-                  "-o", tmp_path / "m.tflite")
+    result = _run(
+        tiny_keras, "--quantize", "--calib-data", image_folder, "--no-verify", "--json", "-o", tmp_path / "m.tflite"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["verification"] is None
     assert "verification" not in read_metadata(tmp_path / "m.tflite").metrics

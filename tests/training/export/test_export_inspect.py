@@ -65,8 +65,13 @@ def test_inspect_our_file_text_and_json(ours_int8, helpers):
     assert doc["size_bytes"] == ours_int8.stat().st_size
     assert doc["metadata"]["labels"] == list(helpers.classes)
     assert doc["metadata"]["metrics"]["verification"]["samples"] == 9
-    assert doc["inputs"][0] == {"name": doc["inputs"][0]["name"], "dtype": "uint8",
-                                "shape": [1, helpers.size, helpers.size, 1], "scale": 1.0, "zero_point": 0}
+    assert doc["inputs"][0] == {
+        "name": doc["inputs"][0]["name"],
+        "dtype": "uint8",
+        "shape": [1, helpers.size, helpers.size, 1],
+        "scale": 1.0,
+        "zero_point": 0,
+    }
     assert doc["outputs"][0]["dtype"] == "uint8"
     assert doc["operators"]["CONV_2D"] == 1 and doc["operators"]["DEPTHWISE_CONV_2D"] == 1
     assert doc["fully_integer"] is True and doc["float_operators"] == {} and doc["custom_operators"] == []
@@ -84,11 +89,14 @@ def test_inspect_plain_file_without_metadata(plain_tflite):
     assert doc["float_operators"]["CONV_2D"] == 1 and doc["float_operators"]["SOFTMAX"] == 1
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "model file not found"),
-    (b"", "model file is empty"),
-    (b"\x00" * 64, "not a TFLite model"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "model file not found"),
+        (b"", "model file is empty"),
+        (b"\x00" * 64, "not a TFLite model"),
+    ],
+)
 def test_inspect_bad_files_exit_2(tmp_path, content, message):
     path = tmp_path / "bad.tflite"
     if content is not None:
@@ -143,8 +151,21 @@ def test_int16x8_with_hard_swish_fails_plainly_and_names_working_schemes(helpers
     _, keras = import_tf()
     path = tmp_path / "hs.keras"
     helpers.build_tiny_model(keras, activation="hard_swish").save(path)
-    result = runner.invoke(app, ["export", str(path), "--quantize", "int16x8", "--calib-data", str(image_folder),
-                                 "--calib-samples", "10", "-o", str(tmp_path / "hs.tflite")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(path),
+            "--quantize",
+            "int16x8",
+            "--calib-data",
+            str(image_folder),
+            "--calib-samples",
+            "10",
+            "-o",
+            str(tmp_path / "hs.tflite"),
+        ],
+    )
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()  # progress of load and calibrate, then one error line
     assert [line[:5] for line in lines[:-1]] == ["[1/6]", "[2/6]"]

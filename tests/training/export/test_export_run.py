@@ -16,8 +16,9 @@ runner = CliRunner()
 
 def test_export_run_dir_with_bare_quantize(tiny_run, helpers):
     run = load_run(tiny_run)
-    result = runner.invoke(app, ["export", str(tiny_run), "--quantize", "--calib-samples", "30",
-                                 "--verify-samples", "12", "--json"])
+    result = runner.invoke(
+        app, ["export", str(tiny_run), "--quantize", "--calib-samples", "30", "--verify-samples", "12", "--json"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     out = tiny_run / "model_int8.tflite"  # no -o: the run directory, file named by the scheme
@@ -42,8 +43,18 @@ def test_export_run_dir_with_bare_quantize(tiny_run, helpers):
 
 
 def test_export_keras_inside_run_uses_the_run(tiny_run, tmp_path):
-    result = runner.invoke(app, ["export", str(tiny_run / "best.keras"), "--quantize", "float16", "--no-verify",
-                                 "-o", str(tmp_path / "fp16.tflite")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(tiny_run / "best.keras"),
+            "--quantize",
+            "float16",
+            "--no-verify",
+            "-o",
+            str(tmp_path / "fp16.tflite"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     meta = read_metadata(tmp_path / "fp16.tflite")
     assert meta.arch == "mobilenet_v1" and meta.quantization["scheme"] == "float16"

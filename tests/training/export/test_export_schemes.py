@@ -31,8 +31,16 @@ def test_scheme_table_is_consistent():
 @pytest.mark.parametrize(("scheme", "io"), COMBOS, ids=[f"{s}-{io}" for s, io in COMBOS])
 def test_export_every_scheme(tiny_keras, image_folder, tmp_path, helpers, scheme, io):
     lines = []
-    result = export(tiny_keras, tmp_path / "out.tflite", quantize=scheme, io=io, calib_data=str(image_folder),
-                    calib_samples=40, verify_samples=10, log=lines.append)
+    result = export(
+        tiny_keras,
+        tmp_path / "out.tflite",
+        quantize=scheme,
+        io=io,
+        calib_data=str(image_folder),
+        calib_samples=40,
+        verify_samples=10,
+        log=lines.append,
+    )
     assert [line.split("]")[0] for line in lines] == [f"[{i}/6" for i in range(1, 7)]
     path = tmp_path / "out.tflite"
     assert result.output == path and path.stat().st_size == result.size_bytes
@@ -69,13 +77,21 @@ def test_export_every_scheme(tiny_keras, image_folder, tmp_path, helpers, scheme
     assert verification["accuracy_drop"] <= 0.02
     assert verification["agreement"] >= 0.9
     assert meta.extra["export"]["calibration"] == (
-        {"source": str(image_folder), "split": "train", "samples": 40} if SCHEMES[scheme].calibrate else None)
+        {"source": str(image_folder), "split": "train", "samples": 40} if SCHEMES[scheme].calibrate else None
+    )
 
 
 def test_metadata_reads_back_without_tensorflow(tiny_keras, image_folder, tmp_path, helpers):
     path = tmp_path / "m.tflite"
-    export(tiny_keras, path, quantize="int8", calib_data=str(image_folder), calib_samples=20, verify_samples=15,
-           log=lambda _: None)
+    export(
+        tiny_keras,
+        path,
+        quantize="int8",
+        calib_data=str(image_folder),
+        calib_samples=20,
+        verify_samples=15,
+        log=lambda _: None,
+    )
     code = (
         "import json, sys\n"
         "from edgecnn.modelfile.metadata import read_metadata\n"
@@ -90,8 +106,13 @@ def test_metadata_reads_back_without_tensorflow(tiny_keras, image_folder, tmp_pa
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out == {"labels": list(helpers.classes), "scheme": "int8", "heavy": [], "fully_integer": True,
-                   "input": "uint8"}
+    assert out == {
+        "labels": list(helpers.classes),
+        "scheme": "int8",
+        "heavy": [],
+        "fully_integer": True,
+        "input": "uint8",
+    }
 
 
 def test_int8_tflite_matches_keras_on_the_device_runtime(tiny_keras, image_folder, tmp_path):
@@ -119,8 +140,16 @@ def test_per_tensor_int8_has_one_scale_per_weight_tensor(tiny_keras, image_folde
     files = {}
     for per_tensor in (False, True):
         path = tmp_path / f"per_tensor_{per_tensor}.tflite"
-        export(tiny_keras, path, quantize="int8", calib_data=str(image_folder), calib_samples=40, verify_samples=10,
-               per_tensor=per_tensor, log=lambda _line: None)
+        export(
+            tiny_keras,
+            path,
+            quantize="int8",
+            calib_data=str(image_folder),
+            calib_samples=40,
+            verify_samples=10,
+            per_tensor=per_tensor,
+            log=lambda _line: None,
+        )
         files[per_tensor] = path
         meta = read_metadata(path)
         assert meta.quantization["weight_scales"] == ("per-tensor" if per_tensor else "per-channel")
@@ -128,9 +157,13 @@ def test_per_tensor_int8_has_one_scale_per_weight_tensor(tiny_keras, image_folde
     # The 3x3 kernels of the 8-filter conv and of the depthwise conv (no activation here is 3x3): 8 scales each
     # per channel, 1 per tensor.
     weight_scales = {
-        per_tensor: [len(t.scales) for t in parse_tflite(path.read_bytes()).tensors
-                     if t.dtype == "int8" and len(t.shape) == 4 and t.shape[1:3] == [3, 3]]
-        for per_tensor, path in files.items()}
+        per_tensor: [
+            len(t.scales)
+            for t in parse_tflite(path.read_bytes()).tensors
+            if t.dtype == "int8" and len(t.shape) == 4 and t.shape[1:3] == [3, 3]
+        ]
+        for per_tensor, path in files.items()
+    }
     assert weight_scales == {False: [8, 8], True: [1, 1]}
     assert files[True].stat().st_size < files[False].stat().st_size
 

@@ -17,8 +17,16 @@ from edgecnn.training import runs
 train_mod = pytest.importorskip("edgecnn.training.train.loop")
 keras = train_mod.keras
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-RUN_FILES = ("best.keras", "last.keras", "state.json", "labels.txt", "config.json", "history.csv", "metrics.json",
-             "curves.png")
+RUN_FILES = (
+    "best.keras",
+    "last.keras",
+    "state.json",
+    "labels.txt",
+    "config.json",
+    "history.csv",
+    "metrics.json",
+    "curves.png",
+)
 
 
 def _history(run_dir: Path) -> list[dict]:
@@ -30,9 +38,29 @@ def _history(run_dir: Path) -> list[dict]:
 def trained_run(colour_folder, tmp_path_factory):
     """squeezenet_1_1 trained 3 epochs on the colour folder through the CLI."""
     out = tmp_path_factory.mktemp("runs") / "sq"
-    result = CliRunner().invoke(app, ["train", "squeezenet_1_1", "--data", str(colour_folder), "--out", str(out),
-                                      "--size", "32", "--epochs", "3", "--batch-size", "4", "--val-split", "0.25",
-                                      "--lr", "0.003", "--quiet", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "squeezenet_1_1",
+            "--data",
+            str(colour_folder),
+            "--out",
+            str(out),
+            "--size",
+            "32",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "4",
+            "--val-split",
+            "0.25",
+            "--lr",
+            "0.003",
+            "--quiet",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out, json.loads(result.stdout)
 
@@ -45,8 +73,16 @@ def test_run_directory_is_complete(trained_run):
     run = runs.load_run(out)
     assert run.labels == ["blue", "green", "red"]
     assert run.preprocessing == Preprocessing.for_model(32, 3)
-    assert run.model == {"arch": "squeezenet_1_1", "alpha": 1.0, "size": [32, 32], "channels": 3, "classes": 3,
-                         "dropout": 0.5, "separable": False, "stem_stride": 2}
+    assert run.model == {
+        "arch": "squeezenet_1_1",
+        "alpha": 1.0,
+        "size": [32, 32],
+        "channels": 3,
+        "classes": 3,
+        "dropout": 0.5,
+        "separable": False,
+        "stem_stride": 2,
+    }
     assert run.data["val_split"] == 0.25 and run.data["kind"] == "folder"
     assert run.config["train"]["batch_size"] == 4 and run.config["edgecnn_version"]
     assert run.config["train"]["augment"]["flip"] is True and run.config["train"]["augment"]["brightness"] > 0
@@ -70,8 +106,9 @@ def test_best_model_loads_without_optimizer(trained_run):
     model = keras.models.load_model(out / "best.keras", compile=False)
     assert model.output_shape == (None, 3)
     state = runs.load_run(out).state
-    assert state["best_epoch"] == metrics["best_epoch"] and state["best"] == pytest.approx(metrics["val_accuracy"],
-                                                                                          abs=1e-4)
+    assert state["best_epoch"] == metrics["best_epoch"] and state["best"] == pytest.approx(
+        metrics["val_accuracy"], abs=1e-4
+    )
 
 
 def test_eval_run_json_and_confusion(trained_run, tmp_path):
@@ -153,8 +190,7 @@ def test_interrupt_then_resume(colour_folder, tmp_path):
 
 
 def test_same_seed_same_weights_streaming_from_files(colour_folder, tmp_path):
-    kwargs = dict(size=32, epochs=1, batch_size=8, val_split=0.25, progress=False, seed=5, max_samples=24,
-                  stream=True)
+    kwargs = dict(size=32, epochs=1, batch_size=8, val_split=0.25, progress=False, seed=5, max_samples=24, stream=True)
     train_mod.train("squeezenet_1_1", str(colour_folder), tmp_path / "a", **kwargs)
     train_mod.train("squeezenet_1_1", str(colour_folder), tmp_path / "b", **kwargs)
     wa = keras.models.load_model(tmp_path / "a" / "last.keras").get_weights()
@@ -162,18 +198,21 @@ def test_same_seed_same_weights_streaming_from_files(colour_folder, tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(wa, wb, strict=True))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "mobilenet_v2", "--out", "OUT"], "--data is required"),
-    (["train", "mobilenet_v9", "--data", "DATA", "--out", "OUT"], "unknown architecture"),
-    (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--alpha", "-1"], "alpha must be"),
-    (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--epochs", "0"], "epochs must be"),
-    (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--optimizer", "lion"], "optimizer must be"),
-    (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--val-split", "1.5"], "val_split must be"),
-    (["train", "mobilenet_v2", "--data", "nowhere_dataset", "--out", "OUT"], "neither an existing folder"),
-    (["train", "mobilenet_v2", "--data", "ONECLASS", "--out", "OUT"], "at least 2 classes"),
-    (["train", "mobilenet_v2", "--out", "OUT", "--resume"], "cannot resume"),
-    (["eval", "DATA"], "not a run directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "mobilenet_v2", "--out", "OUT"], "--data is required"),
+        (["train", "mobilenet_v9", "--data", "DATA", "--out", "OUT"], "unknown architecture"),
+        (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--alpha", "-1"], "alpha must be"),
+        (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--epochs", "0"], "epochs must be"),
+        (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--optimizer", "lion"], "optimizer must be"),
+        (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--val-split", "1.5"], "val_split must be"),
+        (["train", "mobilenet_v2", "--data", "nowhere_dataset", "--out", "OUT"], "neither an existing folder"),
+        (["train", "mobilenet_v2", "--data", "ONECLASS", "--out", "OUT"], "at least 2 classes"),
+        (["train", "mobilenet_v2", "--out", "OUT", "--resume"], "cannot resume"),
+        (["eval", "DATA"], "not a run directory"),
+    ],
+)
 def test_cli_errors_exit_2_with_one_line(colour_folder, tmp_path, args, message):
     one_class = tmp_path / "one"
     (one_class / "only").mkdir(parents=True)
@@ -188,7 +227,15 @@ def test_cli_errors_exit_2_with_one_line(colour_folder, tmp_path, args, message)
 @pytest.mark.realdata
 @pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
 def test_fashion_mnist_short_training(tmp_path):
-    metrics = train_mod.train("mobilenet_v2", "fashion_mnist", tmp_path / "fm", alpha=0.35, size=32, epochs=2,
-                              max_samples=6000, progress=False)
+    metrics = train_mod.train(
+        "mobilenet_v2",
+        "fashion_mnist",
+        tmp_path / "fm",
+        alpha=0.35,
+        size=32,
+        epochs=2,
+        max_samples=6000,
+        progress=False,
+    )
     assert metrics["eval_split"] == "test" and metrics["n_test"] == 6000
     assert metrics["test_accuracy"] > 0.6

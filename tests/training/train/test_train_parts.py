@@ -76,8 +76,9 @@ def test_apply_freeze():
     cut = loop.apply_freeze(model, ("conv10",), freeze_backbone=True, fine_tune_at=None)
     assert cut == names.index("conv10")
     assert not model.get_layer("fire9_squeeze1x1").trainable and model.get_layer("conv10").trainable
-    assert loop.apply_freeze(model, ("conv10",), freeze_backbone=False, fine_tune_at="fire5_squeeze1x1") == \
-        names.index("fire5_squeeze1x1")
+    assert loop.apply_freeze(model, ("conv10",), freeze_backbone=False, fine_tune_at="fire5_squeeze1x1") == names.index(
+        "fire5_squeeze1x1"
+    )
     assert model.get_layer("fire5_squeeze1x1").trainable and not model.get_layer("conv1").trainable
     with pytest.raises(EdgeCNNError, match="fine_tune_at"):
         loop.apply_freeze(model, ("conv10",), freeze_backbone=False, fine_tune_at="nope")
@@ -97,8 +98,10 @@ def test_score():
 
 
 def test_figures_are_pngs(tmp_path):
-    rows = [{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4},
-            {"epoch": 2, "loss": 0.5, "accuracy": 0.8, "val_loss": "", "val_accuracy": ""}]
+    rows = [
+        {"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4},
+        {"epoch": 2, "loss": 0.5, "accuracy": 0.8, "val_loss": "", "val_accuracy": ""},
+    ]
     plot_curves(rows, tmp_path / "curves.png")
     plot_confusion(np.array([[3, 1], [0, 4]]), ["x", "y"], tmp_path / "cm.png", title="t")
     for name in ("curves.png", "cm.png"):
@@ -119,7 +122,14 @@ def test_load_run_errors(tmp_path):
 def test_model_record_rebuilds_the_stem_stride():
     from edgecnn.training.train.loop import build_from_record
 
-    record = {"arch": "mobilenet_v2", "alpha": 0.35, "size": [32, 32], "channels": 1, "classes": 10,
-              "dropout": 0.2, "separable": True}
+    record = {
+        "arch": "mobilenet_v2",
+        "alpha": 0.35,
+        "size": [32, 32],
+        "channels": 1,
+        "classes": 10,
+        "dropout": 0.2,
+        "separable": True,
+    }
     assert not build_from_record(record).name.endswith("_stem1")  # runs written before the option existed
     assert build_from_record({**record, "stem_stride": 1}).name.endswith("_stem1")

@@ -79,14 +79,40 @@ def test_batchnorm_momentum_suits_training_from_scratch():
     ("arch", "names"),
     [
         ("mobilenet_v1", ["conv1", "conv1_bn", "conv_dw_3", "conv_pw_3_bn", "conv_pad_12", "conv_preds"]),
-        ("mobilenet_v2", ["Conv1", "bn_Conv1", "expanded_conv_depthwise", "block_5_expand", "block_5_add",
-                          "block_16_project_BN", "Conv_1", "out_relu"]),
-        ("mobilenet_v3_small", ["conv", "conv_bn", "expanded_conv_squeeze_excite_conv", "expanded_conv_3_depthwise",
-                                "expanded_conv_3_depthwise_pad", "conv_1", "conv_2", "logits"]),
-        ("mobilenet_v3_large", ["expanded_conv_2_add", "expanded_conv_14_project_bn",
-                                "expanded_conv_12_depthwise_pad"]),
-        ("squeezenet_1_0", ["conv1", "pool1", "fire2_squeeze1x1", "fire4_expand3x3", "pool8", "fire9_concat",
-                            "conv10"]),
+        (
+            "mobilenet_v2",
+            [
+                "Conv1",
+                "bn_Conv1",
+                "expanded_conv_depthwise",
+                "block_5_expand",
+                "block_5_add",
+                "block_16_project_BN",
+                "Conv_1",
+                "out_relu",
+            ],
+        ),
+        (
+            "mobilenet_v3_small",
+            [
+                "conv",
+                "conv_bn",
+                "expanded_conv_squeeze_excite_conv",
+                "expanded_conv_3_depthwise",
+                "expanded_conv_3_depthwise_pad",
+                "conv_1",
+                "conv_2",
+                "logits",
+            ],
+        ),
+        (
+            "mobilenet_v3_large",
+            ["expanded_conv_2_add", "expanded_conv_14_project_bn", "expanded_conv_12_depthwise_pad"],
+        ),
+        (
+            "squeezenet_1_0",
+            ["conv1", "pool1", "fire2_squeeze1x1", "fire4_expand3x3", "pool8", "fire9_concat", "conv10"],
+        ),
         ("squeezenet_1_1", ["pool3", "pool5", "fire9_expand1x1"]),
     ],
 )

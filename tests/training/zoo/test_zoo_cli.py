@@ -54,8 +54,21 @@ def test_info_json_mobilenet_v1_matches_keras_and_paper():
 
 
 def test_info_options_and_layers():
-    args = ["info", "squeezenet_1_1", "--alpha", "0.5", "--size", "48x64", "--channels", "1", "--classes", "10",
-            "--separable", "--layers", "--json"]
+    args = [
+        "info",
+        "squeezenet_1_1",
+        "--alpha",
+        "0.5",
+        "--size",
+        "48x64",
+        "--channels",
+        "1",
+        "--classes",
+        "10",
+        "--separable",
+        "--layers",
+        "--json",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
@@ -67,8 +80,9 @@ def test_info_options_and_layers():
 
 
 def test_info_text_and_no_separable():
-    result = runner.invoke(app, ["info", "mobilenet_v1", "--size", "64", "--classes", "10", "--no-separable",
-                                 "--layers"])
+    result = runner.invoke(
+        app, ["info", "mobilenet_v1", "--size", "64", "--classes", "10", "--no-separable", "--layers"]
+    )
     assert result.exit_code == 0, result.output
     assert "separable=no" in result.stdout and "(estimated)" in result.stdout
     assert "conv_13_bn" in result.stdout and "MACs" in result.stdout

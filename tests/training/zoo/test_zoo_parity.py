@@ -35,8 +35,7 @@ def test_parameter_counts_equal_keras(arch, alpha, size, channels, classes, kera
 
 @pytest.mark.parametrize("arch", KERAS_TWINS)
 @pytest.mark.parametrize(("alpha", "size", "channels"), [(0.5, 61, 3), (0.35, 64, 1)])
-def test_transferred_weights_give_identical_outputs(arch, alpha, size, channels, pixels, keras_twin,
-                                                   randomize_weights):
+def test_transferred_weights_give_identical_outputs(arch, alpha, size, channels, pixels, keras_twin, randomize_weights):
     theirs = keras_twin(arch, alpha=alpha, size=size, channels=channels, classes=6)
     randomize_weights(theirs)
     ours = build_model(arch, alpha=alpha, size=size, channels=channels, classes=6)

@@ -44,8 +44,9 @@ def test_other_class_count_keeps_fresh_head(v2_source):
     report = load_pretrained(ours, "mobilenet_v2", 0.35, str(folder / "v2.weights.h5"))
     assert report.skipped == ["predictions"]
     np.testing.assert_array_equal(ours.get_layer("predictions").get_weights()[0], head_before)
-    np.testing.assert_array_equal(ours.get_layer("Conv_1").get_weights()[0],
-                                  source.get_layer("Conv_1").get_weights()[0])
+    np.testing.assert_array_equal(
+        ours.get_layer("Conv_1").get_weights()[0], source.get_layer("Conv_1").get_weights()[0]
+    )
 
 
 def test_legacy_no_top_h5_and_other_size(v2_source):
