@@ -9,8 +9,8 @@ import typer
 from edgecnn.cli._app import command, echo_json
 
 SOURCE_HELP = (
-    "Camera index or /dev/videoN, a video file, an image directory, an rtsp:// or http:// (MJPEG) URL, "
-    "a GStreamer pipeline (contains '!'), or picamera2. Default: 0."
+    "Camera index or /dev/videoN, a video file, an image directory, an rtsp://, http:// (MJPEG) or tcp:// "
+    "(rpicam-vid --listen) URL, a GStreamer pipeline (contains '!'), or picamera2. Default: 0."
 )
 
 
