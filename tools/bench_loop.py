@@ -1,0 +1,199 @@
+"""Loop throughput: frames per second of the real ``edgecnn run`` loop against 1 / median raw invoke, side by side.
+
+Target (issue 12): for a 640x480 source that delivers frames faster than the model and a model whose invoke takes
+longer than decode + prepare (int8 MobileNet V2 1.0/224, 1 thread), the loop reaches >= 0.95x of 1 / median raw
+invoke. The loop prepares the next frame in another thread while the interpreter runs (``edgecnn.device.prefetch``),
+so its rate is bounded by the slower of the two sides: the interpreter's (invoke + postprocess + the loop's own
+per-frame work) and the capture side's (decode + prepare). For models faster than their preprocessing (the shipped
+32x32 one) the capture side bounds it; the tool prints both sides' medians and which one bounds the loop.
+
+In one process, alternating block by block (raw, loop, raw, loop, ..., raw) so that machine load hits both alike:
+
+- raw: ``--frames`` invokes of a second interpreter of the same model and thread count on a prepared frame;
+- loop: ``edgecnn.device.daemon.run`` (what ``edgecnn run MODEL --source VIDEO --loop --max-frames N --threads T``
+  runs) on a generated 640x480 MJPG video, read in order (every frame: a source faster than the model);
+- decode: the video's frames read with OpenCV alone (the capture side's other half), between the blocks.
+
+A round's ratio is its loop FPS x the median of the raw invokes on both sides of it; the verdict uses the median
+of the rounds' ratios. The MobileNet V2 model is built once into ``--cache-dir`` by ``tools/bench_models.py`` in a
+subprocess (zoo + TF converter): this process never imports TensorFlow.
+
+    .venv/bin/python tools/bench_loop.py [--model PATH ...] [--rounds 7] [--frames 400] [--threads 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_models import DEFAULT_MODEL, ensure_model  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "models" / "fmnist_mobilenet_v2_0.25_32_int8.tflite"
+TARGET = 0.95
+VIDEO_FRAMES = 120
+
+
+def make_video(path: Path, width: int = 640, height: int = 480, frames: int = VIDEO_FRAMES) -> Path:
+    """A camera-like MJPG video (``edgecnn.device.bench.synthetic_frames``), written once."""
+    if path.exists():
+        return path
+    import cv2
+
+    from edgecnn.device.bench import synthetic_frames
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = synthetic_frames(width, height, count=8)
+    partial = path.with_name(f".{path.name}")
+    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (width, height))
+    for i in range(frames):
+        writer.write(images[i % len(images)])
+    writer.release()
+    partial.replace(path)
+    return path
+
+
+def _raw_block(classifier, model_input: np.ndarray, count: int) -> list[float]:
+    clock = time.perf_counter
+    samples = []
+    for _ in range(count):
+        start = clock()
+        classifier.invoke(model_input)
+        samples.append(clock() - start)
+    return samples
+
+
+def _decode_block(video: Path, count: int) -> list[float]:
+    from edgecnn.device.sources import open_source
+
+    samples = []
+    with open_source(str(video)) as source:
+        while len(samples) < count:
+            start = time.perf_counter()
+            frame = source.read()
+            if frame is None:
+                source.open()
+                continue
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
+def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int) -> dict:
+    """Alternating raw-invoke and loop blocks for one model; returns the medians, ratios and bound."""
+    from edgecnn.device.daemon import run
+    from edgecnn.device.run_config import RunOptions
+    from edgecnn.device.runtime import Classifier
+    from edgecnn.device.sources import open_source
+
+    classifier = Classifier(model, threads=threads)
+    with open_source(str(video)) as source:
+        model_input = classifier.to_input(classifier.prepare(source.read().image))
+    _raw_block(classifier, model_input, 20)  # warm-up
+    options = RunOptions(model=str(model), source=str(video), loop=True, threads=threads, max_frames=frames)
+    raw_blocks = [_raw_block(classifier, model_input, frames)]
+    loops, decode = [], []
+    for _ in range(rounds):
+        decode += _decode_block(video, max(20, frames // 10))
+        loops.append(run(options))
+        raw_blocks.append(_raw_block(classifier, model_input, frames))
+    ratios = [summary["fps"] * statistics.median(raw_blocks[i] + raw_blocks[i + 1]) for i, summary in enumerate(loops)]
+
+    def stage(name: str) -> float:
+        return statistics.median(s["stages"][name]["median_ms"] for s in loops)
+
+    raw_ms = statistics.median(x for block in raw_blocks for x in block) * 1e3
+    decode_ms = statistics.median(decode) * 1e3
+    capture_ms = decode_ms + stage("preprocess")
+    loop_fps = statistics.median(s["fps"] for s in loops)
+    interpreter_ms = 1e3 / loop_fps - stage("wait")  # what the loop spends per frame besides waiting
+    return {
+        "model": str(model),
+        "threads": threads,
+        "raw_invoke_median_ms": raw_ms,
+        "loop_fps": loop_fps,
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "stages_median_ms": {name: stage(name) for name in ("wait", "preprocess", "invoke", "postprocess")},
+        "decode_median_ms": decode_ms,
+        "capture_side_ms": capture_ms,
+        "interpreter_side_ms": interpreter_ms,
+        "bound": "interpreter" if interpreter_ms >= capture_ms else "capture (decode + prepare)",
+        "dropped": sum(s["dropped"] for s in loops),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="edgecnn run's loop throughput vs 1 / median raw invoke.")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        help="A .tflite model (repeatable; default: the int8 MobileNet V2 1.0/224, then the shipped 32x32 one).",
+    )
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_MODEL.parent, help="Where the built model goes.")
+    parser.add_argument("--rounds", type=int, default=7, help="Loop blocks per model (each between two raw blocks).")
+    parser.add_argument("--frames", type=int, default=400, help="Frames per loop block (and invokes per raw block).")
+    parser.add_argument("--threads", type=int, default=1, help="Interpreter threads (both sides).")
+    parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
+    args = parser.parse_args()
+
+    logging.getLogger("edgecnn.device").setLevel(logging.WARNING)
+    models = args.model or [ensure_model(args.cache_dir / DEFAULT_MODEL.name), SHIPPED]
+    video = make_video(args.cache_dir / "loop_640x480_mjpg.avi")
+    load_before = os.getloadavg()
+    results = [measure(m, video, rounds=args.rounds, frames=args.frames, threads=args.threads) for m in models]
+    assert "tensorflow" not in sys.modules, "the measuring process must not load TensorFlow"
+    # The target applies where the interpreter bounds the loop (invoke longer than decode + prepare).
+    checked = [r for r in results if r["raw_invoke_median_ms"] > r["capture_side_ms"]]
+    passed = all(r["ratio"] >= TARGET for r in checked)
+    if args.json:
+        doc = {"results": results, "target": TARGET, "pass": passed, "cpus": os.cpu_count()}
+        doc.update(loadavg_before=load_before, loadavg_after=os.getloadavg(), video=str(video))
+        print(json.dumps(doc, indent=2))
+        return 0 if passed else 1
+    print(f"source: {video} (640x480 MJPG, read in order, looped); {args.rounds} rounds of {args.frames} frames")
+    print(
+        f"{'model':<36} {'raw inv':>8} {'loop':>7} {'ratio':>6} | {'wait':>6} {'invoke':>6} {'post':>6} | "
+        f"{'decode':>6} {'prep':>6} | bound"
+    )
+    print(f"{'':<36} {'ms':>8} {'FPS':>7} {'':>6} | {'loop thread, median ms':>20} | {'capture, ms':>13} |")
+    for r in results:
+        s = r["stages_median_ms"]
+        print(
+            f"{Path(r['model']).name[:36]:<36} {r['raw_invoke_median_ms']:8.3f} {r['loop_fps']:7.1f} "
+            f"{r['ratio']:6.3f} | {s['wait']:6.3f} {s['invoke']:6.3f} {s['postprocess']:6.3f} | "
+            f"{r['decode_median_ms']:6.3f} {s['preprocess']:6.3f} | {r['bound']}"
+        )
+    print(
+        "\nratio = loop FPS x median raw invoke (median over rounds); per round: "
+        + "; ".join(f"{Path(r['model']).stem}: " + " ".join(f"{x:.3f}" for x in r["ratios"]) for r in results)
+    )
+    print(
+        f"load average before {', '.join(f'{x:.2f}' for x in load_before)}, "
+        f"after {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+    )
+    for r in results:
+        if r in checked:
+            verdict = "PASS" if r["ratio"] >= TARGET else "FAIL"
+            print(f"{Path(r['model']).name}: {r['ratio']:.3f}x of 1 / raw invoke (target >= {TARGET}x): {verdict}")
+        else:
+            print(
+                f"{Path(r['model']).name}: invoke ({r['raw_invoke_median_ms']:.3f} ms) is faster than decode + prepare "
+                f"({r['capture_side_ms']:.3f} ms): the capture side bounds the loop at "
+                f"{1e3 / r['capture_side_ms']:.0f} FPS; measured {r['loop_fps']:.0f} FPS"
+            )
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
