@@ -2,7 +2,7 @@
 
 This signature is the one declaration of ``run``'s options: the defaults come from
 :class:`edgecnn.device.run_config.RunOptions` and ``--config FILE`` feeds the same options (both through
-``default_map``, see :mod:`edgecnn.cli._options`); ``edgecnn service install`` checks its options with this
+``default_map``, see :mod:`edgecnn.cli._declare`); ``edgecnn service install`` checks its options with this
 command's parser.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from edgecnn.cli._app import cli_message, command, echo_json
-from edgecnn.cli._options import (
+from edgecnn.cli._declare import (
     INPUT,
     INPUT_OR_NAME,
     OUTPUT,

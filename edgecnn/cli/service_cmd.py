@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import EdgeCommand, app, make_app
-from edgecnn.cli._options import INPUT, INPUT_OR_NAME, app_command, declarations
+from edgecnn.cli._declare import INPUT, INPUT_OR_NAME, app_command, declarations
 from edgecnn.cli.run_cmd import parse_run_options
 from edgecnn.core.errors import EdgeCNNError
 

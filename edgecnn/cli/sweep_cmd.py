@@ -5,7 +5,7 @@
 
 The callback's signature is the one declaration of the sweep's settings: parameters carry the names of
 :class:`edgecnn.sweep.config.SweepConfig`'s fields (``archs`` behind ``--arch``) and take their defaults from it;
-``--config sweep.toml`` feeds the same declaration (see :mod:`edgecnn.cli._options`).
+``--config sweep.toml`` feeds the same declaration (see :mod:`edgecnn.cli._declare`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import EdgeCommand, app, cli_message, echo_json, make_app
-from edgecnn.cli._options import (
+from edgecnn.cli._declare import (
     INPUT_OR_NAME,
     OUTPUT,
     app_command,

@@ -16,7 +16,7 @@ The rules:
   output, stays), options that may be a path or a name (``--source``, ``--data``) only when that path exists.
 
 The command line feeds the same declaration and wins over the file (the CLI passes the file's values to click as
-``default_map``; see ``edgecnn.cli._options``). Standard library only.
+``default_map``; see ``edgecnn.cli._declare``). Standard library only.
 """
 
 from __future__ import annotations

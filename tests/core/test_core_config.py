@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from edgecnn.cli import app
 from edgecnn.cli._app import cli_message
-from edgecnn.cli._options import app_command, read_command_config
+from edgecnn.cli._declare import app_command, read_command_config
 from edgecnn.cli.run_cmd import parse_run_options
 from edgecnn.cli.service_cmd import check_run_args
 from edgecnn.cli.sweep_cmd import parse_sweep_config

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
-from edgecnn.cli._options import read_command_config
+from edgecnn.cli._declare import read_command_config
 from edgecnn.cli.run_cmd import parse_run_options
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.run_config import RunOptions

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edgecnn.cli._options import read_command_config
+from edgecnn.cli._declare import read_command_config
 from edgecnn.cli.sweep_cmd import parse_sweep_config
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.parsing import parse_list
