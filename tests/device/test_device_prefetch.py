@@ -110,8 +110,8 @@ def test_live_source_still_gives_the_newest_frame():
     assert indices == sorted(set(indices))
     # Frame k+1 was fetched after frame k was taken, so it is at least as new as anything captured before that.
     assert all(seen[k + 1][0] >= seen[k][1] for k in range(len(seen) - 1)), seen
-    assert all(later - earlier > 5 for earlier, later in zip(indices[1:], indices[2:], strict=False)), indices
-    assert stream.status.dropped > 20
+    assert indices[-1] - indices[0] >= 2 * (len(indices) - 1), indices  # frames were skipped, not queued
+    assert stream.status.dropped > 0
 
 
 def test_a_failure_in_the_thread_reaches_the_loop_after_the_frames_before_it(colour_video):
