@@ -15,8 +15,12 @@ In one process, alternating block by block (raw, loop, raw, loop, ..., raw) so t
 - decode: the video's frames read with OpenCV alone (the capture side's other half), between the blocks.
 
 A round's ratio is its loop FPS x the median of the raw invokes on both sides of it; the verdict uses the median
-of the rounds' ratios. The MobileNet V2 model is built once into ``--cache-dir`` by ``tools/bench_models.py`` in a
-subprocess (zoo + TF converter): this process never imports TensorFlow.
+of the rounds' ratios. On a machine shared with other jobs the two threads of the loop rarely get two cores at
+once, so the tool also reports CPU time per frame of each side (the loop's thread around ``run``, minus a one-frame
+run's loading and opening; decode + prepare in this thread) and the ratio they imply with a free core per thread:
+raw invoke CPU / max(loop thread CPU, capture CPU). That is an estimate, not a measurement. The MobileNet V2 model
+is built once into ``--cache-dir`` by ``tools/bench_models.py`` in a subprocess (zoo + TF converter): this process
+never imports TensorFlow.
 
     .venv/bin/python tools/bench_loop.py [--model PATH ...] [--rounds 7] [--frames 400] [--threads 1] [--json]
 """
@@ -63,20 +67,26 @@ def make_video(path: Path, width: int = 640, height: int = 480, frames: int = VI
     return path
 
 
-def _raw_block(classifier, model_input: np.ndarray, count: int) -> list[float]:
+def _raw_block(classifier, model_input: np.ndarray, count: int, cpu: list[float]) -> list[float]:
+    """``count`` timed invokes (wall seconds each); appends their CPU seconds per invoke to ``cpu``."""
     clock = time.perf_counter
     samples = []
+    cpu_start = time.thread_time()
     for _ in range(count):
         start = clock()
         classifier.invoke(model_input)
         samples.append(clock() - start)
+    cpu.append((time.thread_time() - cpu_start) / count)
     return samples
 
 
-def _decode_block(video: Path, count: int) -> list[float]:
+def _capture_block(video: Path, classifier, count: int, cpu: list[float]) -> list[float]:
+    """``count`` frames read from the video (wall seconds each); appends the CPU seconds per frame of reading and
+    preparing them (what the preparing thread does) to ``cpu``."""
     from edgecnn.device.sources import open_source
 
-    samples = []
+    samples, images = [], []
+    cpu_start = time.thread_time()
     with open_source(str(video)) as source:
         while len(samples) < count:
             start = time.perf_counter()
@@ -85,12 +95,26 @@ def _decode_block(video: Path, count: int) -> list[float]:
                 source.open()
                 continue
             samples.append(time.perf_counter() - start)
+            images.append(frame.image)
+    for image in images:
+        classifier.to_input(classifier.prepare(image))
+    cpu.append((time.thread_time() - cpu_start) / count)
     return samples
+
+
+def _run_cpu(options) -> tuple[dict, float]:
+    """``run(options)``'s summary and the CPU seconds the calling thread (the loop: invoke, postprocess) spent."""
+    from edgecnn.device.daemon import run
+
+    start = time.thread_time()
+    summary = run(options)
+    return summary, time.thread_time() - start
 
 
 def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int) -> dict:
     """Alternating raw-invoke and loop blocks for one model; returns the medians, ratios and bound."""
-    from edgecnn.device.daemon import run
+    from dataclasses import replace
+
     from edgecnn.device.run_config import RunOptions
     from edgecnn.device.runtime import Classifier
     from edgecnn.device.sources import open_source
@@ -98,14 +122,21 @@ def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int)
     classifier = Classifier(model, threads=threads)
     with open_source(str(video)) as source:
         model_input = classifier.to_input(classifier.prepare(source.read().image))
-    _raw_block(classifier, model_input, 20)  # warm-up
+    cpu_raw: list[float] = []
+    cpu_capture: list[float] = []
+    cpu_loop: list[float] = []
+    _raw_block(classifier, model_input, 20, [])  # warm-up
     options = RunOptions(model=str(model), source=str(video), loop=True, threads=threads, max_frames=frames)
-    raw_blocks = [_raw_block(classifier, model_input, frames)]
+    _run_cpu(replace(options, max_frames=20))  # warm-up: the first run in a process pays one-off costs
+    raw_blocks = [_raw_block(classifier, model_input, frames, cpu_raw)]
     loops, decode = [], []
     for _ in range(rounds):
-        decode += _decode_block(video, max(20, frames // 10))
-        loops.append(run(options))
-        raw_blocks.append(_raw_block(classifier, model_input, frames))
+        decode += _capture_block(video, classifier, max(20, frames // 10), cpu_capture)
+        summary, cpu = _run_cpu(options)
+        _, setup_cpu = _run_cpu(replace(options, max_frames=1))  # loading and opening, plus one frame
+        loops.append(summary)
+        cpu_loop.append((cpu - setup_cpu) / (frames - 1))
+        raw_blocks.append(_raw_block(classifier, model_input, frames, cpu_raw))
     ratios = [summary["fps"] * statistics.median(raw_blocks[i] + raw_blocks[i + 1]) for i, summary in enumerate(loops)]
 
     def stage(name: str) -> float:
@@ -116,6 +147,11 @@ def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int)
     capture_ms = decode_ms + stage("preprocess")
     loop_fps = statistics.median(s["fps"] for s in loops)
     interpreter_ms = 1e3 / loop_fps - stage("wait")  # what the loop spends per frame besides waiting
+    cpu_ms = {
+        "raw_invoke": statistics.median(cpu_raw) * 1e3,
+        "loop_thread": statistics.median(cpu_loop) * 1e3,
+        "capture": statistics.median(cpu_capture) * 1e3,
+    }
     return {
         "model": str(model),
         "threads": threads,
@@ -129,6 +165,10 @@ def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int)
         "interpreter_side_ms": interpreter_ms,
         "bound": "interpreter" if interpreter_ms >= capture_ms else "capture (decode + prepare)",
         "dropped": sum(s["dropped"] for s in loops),
+        # CPU time per frame of each side: with a free core per thread, the loop's ratio would be
+        # raw / max(loop thread, capture). Unlike wall time it hardly moves with the load of other processes.
+        "cpu_per_frame_ms": cpu_ms,
+        "cpu_ratio": cpu_ms["raw_invoke"] / max(cpu_ms["loop_thread"], cpu_ms["capture"]),
     }
 
 
@@ -173,6 +213,15 @@ def main() -> int:
             f"{Path(r['model']).name[:36]:<36} {r['raw_invoke_median_ms']:8.3f} {r['loop_fps']:7.1f} "
             f"{r['ratio']:6.3f} | {s['wait']:6.3f} {s['invoke']:6.3f} {s['postprocess']:6.3f} | "
             f"{r['decode_median_ms']:6.3f} {s['preprocess']:6.3f} | {r['bound']}"
+        )
+    print(
+        "\nCPU time per frame (ms): raw invoke | loop thread (invoke + postprocess + loop) | capture (decode + prepare)"
+    )
+    for r in results:
+        c = r["cpu_per_frame_ms"]
+        print(
+            f"{Path(r['model']).name[:36]:<36} {c['raw_invoke']:8.3f} | {c['loop_thread']:8.3f} | {c['capture']:8.3f}"
+            f"  -> ratio with a free core per thread {r['cpu_ratio']:.3f}"
         )
     print(
         "\nratio = loop FPS x median raw invoke (median over rounds); per round: "
