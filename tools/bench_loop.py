@@ -38,11 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+REPO = Path(__file__).resolve().parents[1]
+# This checkout's package, not whichever one the environment has installed (an editable install of another tree).
+sys.path[:0] = [str(REPO), str(REPO / "tools")]
 
 from bench_models import DEFAULT_MODEL, ensure_model  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "models" / "fmnist_mobilenet_v2_0.25_32_int8.tflite"
 TARGET = 0.95
 VIDEO_FRAMES = 120
@@ -197,11 +198,22 @@ def main() -> int:
     checked = [r for r in results if r["raw_invoke_median_ms"] > r["capture_side_ms"]]
     passed = all(r["ratio"] >= TARGET for r in checked)
     if args.json:
-        doc = {"results": results, "target": TARGET, "pass": passed, "cpus": os.cpu_count()}
+        import edgecnn
+
+        doc = {
+            "results": results,
+            "target": TARGET,
+            "pass": passed,
+            "cpus": os.cpu_count(),
+            "edgecnn": edgecnn.__file__,
+        }
         doc.update(loadavg_before=load_before, loadavg_after=os.getloadavg(), video=str(video))
         print(json.dumps(doc, indent=2))
         return 0 if passed else 1
-    print(f"source: {video} (640x480 MJPG, read in order, looped); {args.rounds} rounds of {args.frames} frames")
+    import edgecnn
+
+    print(f"edgecnn {Path(edgecnn.__file__).parent}; source {video} (640x480 MJPG, read in order, looped)")
+    print(f"{args.rounds} rounds of {args.frames} frames, {args.threads} interpreter thread(s)")
     print(
         f"{'model':<36} {'raw inv':>8} {'loop':>7} {'ratio':>6} | {'wait':>6} {'invoke':>6} {'post':>6} | "
         f"{'decode':>6} {'prep':>6} | bound"
