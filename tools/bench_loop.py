@@ -7,22 +7,26 @@ so its rate is bounded by the slower of the two sides: the interpreter's (invoke
 per-frame work) and the capture side's (decode + prepare). For models faster than their preprocessing (the shipped
 32x32 one) the capture side bounds it; the tool prints both sides' medians and which one bounds the loop.
 
+Two 640x480 sources, both faster than the model:
+
+- ``camera``: a live source in memory delivering camera-like BGR frames at ``--camera-fps`` (default 1000), as a
+  V4L2 camera or Picamera2 delivers decoded frames: the newest-frame capture thread, frames dropped;
+- ``video``: a generated MJPG video read in order and looped (every frame is decoded in the preparing thread).
+
 In one process, alternating block by block (raw, loop, raw, loop, ..., raw) so that machine load hits both alike:
+raw is ``--frames`` invokes of a second interpreter of the same model and thread count on a prepared frame; loop is
+``edgecnn.device.daemon.run`` (what ``edgecnn run MODEL --source ... --max-frames N --threads T`` runs) with its
+summary's FPS. A round's ratio is its loop FPS x the median of the raw invokes on both sides of it; the verdict uses
+the median of the rounds' ratios.
 
-- raw: ``--frames`` invokes of a second interpreter of the same model and thread count on a prepared frame;
-- loop: ``edgecnn.device.daemon.run`` (what ``edgecnn run MODEL --source VIDEO --loop --max-frames N --threads T``
-  runs) on a generated 640x480 MJPG video, read in order (every frame: a source faster than the model);
-- decode: the video's frames read with OpenCV alone (the capture side's other half), between the blocks.
+The loop needs two cores at once (interpreter, capture) where the raw invoke needs one, so on a machine shared with
+other jobs its ratio drops with their load. The tool therefore also reports CPU time per frame of each side (the
+loop's thread around ``run``, minus a one-frame run's loading and opening; decode + prepare timed in this thread)
+and the ratio they imply with a free core per thread, raw invoke CPU / max(loop thread CPU, capture CPU): an
+estimate, not a measurement. The MobileNet V2 model is built once into ``--cache-dir`` by ``tools/bench_models.py``
+in a subprocess (zoo + TF converter): this process never imports TensorFlow.
 
-A round's ratio is its loop FPS x the median of the raw invokes on both sides of it; the verdict uses the median
-of the rounds' ratios. On a machine shared with other jobs the two threads of the loop rarely get two cores at
-once, so the tool also reports CPU time per frame of each side (the loop's thread around ``run``, minus a one-frame
-run's loading and opening; decode + prepare in this thread) and the ratio they imply with a free core per thread:
-raw invoke CPU / max(loop thread CPU, capture CPU). That is an estimate, not a measurement. The MobileNet V2 model
-is built once into ``--cache-dir`` by ``tools/bench_models.py`` in a subprocess (zoo + TF converter): this process
-never imports TensorFlow.
-
-    .venv/bin/python tools/bench_loop.py [--model PATH ...] [--rounds 7] [--frames 400] [--threads 1] [--json]
+    .venv/bin/python tools/bench_loop.py [--model PATH ...] [--source camera,video] [--rounds 7] [--frames 400]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,23 +49,42 @@ sys.path[:0] = [str(REPO), str(REPO / "tools")]
 
 from bench_models import DEFAULT_MODEL, ensure_model  # noqa: E402
 
+from edgecnn.device.sources import Frame, FrameSource  # noqa: E402
+
 SHIPPED = REPO / "models" / "fmnist_mobilenet_v2_0.25_32_int8.tflite"
 TARGET = 0.95
-VIDEO_FRAMES = 120
+SIZE = (640, 480)
 
 
-def make_video(path: Path, width: int = 640, height: int = 480, frames: int = VIDEO_FRAMES) -> Path:
-    """A camera-like MJPG video (``edgecnn.device.bench.synthetic_frames``), written once."""
+class FastCamera(FrameSource):
+    """A live 640x480 source in memory: camera-like frames, each ready ``1 / fps`` seconds after the previous one."""
+
+    name, live = "synthetic camera", True
+
+    def __init__(self, images: list[np.ndarray], fps: float) -> None:
+        self.images, self.period, self.fps = images, 1.0 / fps, fps
+        self._next_at = 0.0
+        self._count = 0
+
+    def open(self) -> None:
+        self._next_at = time.monotonic()
+
+    def read(self) -> Frame:
+        self._next_at = max(self._next_at + self.period, time.monotonic() - self.period)
+        time.sleep(max(0.0, self._next_at - time.monotonic()))  # blocks like a camera waiting for its sensor
+        self._count += 1
+        return Frame(self.images[self._count % len(self.images)])
+
+
+def make_video(path: Path, images: list[np.ndarray], frames: int = 120) -> Path:
+    """A camera-like MJPG video of ``images``, written once."""
     if path.exists():
         return path
     import cv2
 
-    from edgecnn.device.bench import synthetic_frames
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    images = synthetic_frames(width, height, count=8)
     partial = path.with_name(f".{path.name}")
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (width, height))
+    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, SIZE)
     for i in range(frames):
         writer.write(images[i % len(images)])
     writer.release()
@@ -81,60 +105,71 @@ def _raw_block(classifier, model_input: np.ndarray, count: int, cpu: list[float]
     return samples
 
 
-def _capture_block(video: Path, classifier, count: int, cpu: list[float]) -> list[float]:
-    """``count`` frames read from the video (wall seconds each); appends the CPU seconds per frame of reading and
-    preparing them (what the preparing thread does) to ``cpu``."""
+def _capture_block(video: Path | None, images, classifier, count: int, cpu: list[float]) -> list[float]:
+    """What the preparing thread does for ``count`` frames, in this thread: read the video (``video``; wall seconds
+    per frame returned) or take ``images`` as they come, and prepare them. Appends the CPU seconds per frame."""
     from edgecnn.device.sources import open_source
 
-    samples, images = [], []
+    decode, frames = [], []
     cpu_start = time.thread_time()
-    with open_source(str(video)) as source:
-        while len(samples) < count:
-            start = time.perf_counter()
-            frame = source.read()
-            if frame is None:
-                source.open()
-                continue
-            samples.append(time.perf_counter() - start)
-            images.append(frame.image)
-    for image in images:
+    if video is None:
+        frames = [images[i % len(images)] for i in range(count)]
+    else:
+        with open_source(str(video)) as source:
+            while len(frames) < count:
+                start = time.perf_counter()
+                frame = source.read()
+                if frame is None:
+                    source.open()
+                    continue
+                decode.append(time.perf_counter() - start)
+                frames.append(frame.image)
+    for image in frames:
         classifier.to_input(classifier.prepare(image))
     cpu.append((time.thread_time() - cpu_start) / count)
-    return samples
+    return decode
 
 
-def _run_cpu(options) -> tuple[dict, float]:
-    """``run(options)``'s summary and the CPU seconds the calling thread (the loop: invoke, postprocess) spent."""
+def _run_cpu(options, source_factory) -> tuple[dict, float]:
+    """``run``'s summary and the CPU seconds the calling thread (the loop: invoke, postprocess) spent in it."""
     from edgecnn.device.daemon import run
 
     start = time.thread_time()
-    summary = run(options)
+    summary = run(options, source=source_factory())
     return summary, time.thread_time() - start
 
 
-def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int) -> dict:
-    """Alternating raw-invoke and loop blocks for one model; returns the medians, ratios and bound."""
-    from dataclasses import replace
-
+def measure(
+    model: Path, kind: str, *, video: Path, images, camera_fps: float, rounds: int, frames: int, threads: int
+) -> dict:
+    """Alternating raw-invoke and loop blocks for one model and source kind; the medians, ratios and bound."""
     from edgecnn.device.run_config import RunOptions
     from edgecnn.device.runtime import Classifier
-    from edgecnn.device.sources import open_source
 
     classifier = Classifier(model, threads=threads)
-    with open_source(str(video)) as source:
-        model_input = classifier.to_input(classifier.prepare(source.read().image))
+    model_input = classifier.to_input(classifier.prepare(images[0]))
+    if kind == "camera":
+        options = RunOptions(model=str(model), threads=threads, max_frames=frames)
+
+        def source_factory():
+            return FastCamera(images, camera_fps)
+    else:
+        options = RunOptions(model=str(model), source=str(video), loop=True, threads=threads, max_frames=frames)
+
+        def source_factory():
+            return None
+
     cpu_raw: list[float] = []
     cpu_capture: list[float] = []
     cpu_loop: list[float] = []
     _raw_block(classifier, model_input, 20, [])  # warm-up
-    options = RunOptions(model=str(model), source=str(video), loop=True, threads=threads, max_frames=frames)
-    _run_cpu(replace(options, max_frames=20))  # warm-up: the first run in a process pays one-off costs
+    _run_cpu(replace(options, max_frames=20), source_factory)  # the first run in a process pays one-off costs
     raw_blocks = [_raw_block(classifier, model_input, frames, cpu_raw)]
     loops, decode = [], []
     for _ in range(rounds):
-        decode += _capture_block(video, classifier, max(20, frames // 10), cpu_capture)
-        summary, cpu = _run_cpu(options)
-        _, setup_cpu = _run_cpu(replace(options, max_frames=1))  # loading and opening, plus one frame
+        decode += _capture_block(video if kind == "video" else None, images, classifier, 40, cpu_capture)
+        summary, cpu = _run_cpu(options, source_factory)
+        _, setup_cpu = _run_cpu(replace(options, max_frames=1), source_factory)  # loading and opening, one frame
         loops.append(summary)
         cpu_loop.append((cpu - setup_cpu) / (frames - 1))
         raw_blocks.append(_raw_block(classifier, model_input, frames, cpu_raw))
@@ -143,8 +178,7 @@ def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int)
     def stage(name: str) -> float:
         return statistics.median(s["stages"][name]["median_ms"] for s in loops)
 
-    raw_ms = statistics.median(x for block in raw_blocks for x in block) * 1e3
-    decode_ms = statistics.median(decode) * 1e3
+    decode_ms = statistics.median(decode) * 1e3 if decode else 0.0
     capture_ms = decode_ms + stage("preprocess")
     loop_fps = statistics.median(s["fps"] for s in loops)
     interpreter_ms = 1e3 / loop_fps - stage("wait")  # what the loop spends per frame besides waiting
@@ -155,8 +189,9 @@ def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int)
     }
     return {
         "model": str(model),
+        "source": kind,
         "threads": threads,
-        "raw_invoke_median_ms": raw_ms,
+        "raw_invoke_median_ms": statistics.median(x for block in raw_blocks for x in block) * 1e3,
         "loop_fps": loop_fps,
         "ratio": statistics.median(ratios),
         "ratios": ratios,
@@ -164,13 +199,63 @@ def measure(model: Path, video: Path, *, rounds: int, frames: int, threads: int)
         "decode_median_ms": decode_ms,
         "capture_side_ms": capture_ms,
         "interpreter_side_ms": interpreter_ms,
-        "bound": "interpreter" if interpreter_ms >= capture_ms else "capture (decode + prepare)",
+        "bound": (
+            "source"  # the loop took every frame the source made: it was waiting for the camera
+            if kind == "camera" and loop_fps >= 0.9 * camera_fps
+            else "interpreter"
+            if interpreter_ms >= capture_ms
+            else "capture"
+        ),
         "dropped": sum(s["dropped"] for s in loops),
-        # CPU time per frame of each side: with a free core per thread, the loop's ratio would be
-        # raw / max(loop thread, capture). Unlike wall time it hardly moves with the load of other processes.
         "cpu_per_frame_ms": cpu_ms,
         "cpu_ratio": cpu_ms["raw_invoke"] / max(cpu_ms["loop_thread"], cpu_ms["capture"]),
     }
+
+
+def _print(results: list[dict], args, load_before) -> None:
+    import edgecnn
+
+    print(f"edgecnn from {Path(edgecnn.__file__).parent}; {args.threads} interpreter thread(s)")
+    print(
+        f"sources: camera = in memory, 640x480 at {args.camera_fps:g} FPS; video = {args.video} (640x480 MJPG, "
+        f"in order, looped); {args.rounds} rounds of {args.frames} frames"
+    )
+    print(
+        f"{'model':<34} {'source':<6} {'raw inv':>7} {'loop':>6} {'ratio':>6} | {'wait':>6} {'invoke':>6} "
+        f"{'post':>6} | {'decode':>6} {'prep':>6} | {'bound':<11} | {'CPU ms/frame: raw, loop, capture':<32} est."
+    )
+    for r in results:
+        s, c = r["stages_median_ms"], r["cpu_per_frame_ms"]
+        print(
+            f"{Path(r['model']).name[:34]:<34} {r['source']:<6} {r['raw_invoke_median_ms']:7.3f} {r['loop_fps']:6.0f} "
+            f"{r['ratio']:6.3f} | {s['wait']:6.3f} {s['invoke']:6.3f} {s['postprocess']:6.3f} | "
+            f"{r['decode_median_ms']:6.3f} {s['preprocess']:6.3f} | {r['bound']:<11} | "
+            f"{c['raw_invoke']:8.3f} {c['loop_thread']:8.3f} {c['capture']:8.3f}       {r['cpu_ratio']:.3f}"
+        )
+    print("(times are medians in ms; ratio = loop FPS x median raw invoke, median over rounds; est. = the CPU-time")
+    print(" estimate with a free core per thread)")
+    for r in results:
+        print(f"rounds, {Path(r['model']).stem} {r['source']}: " + " ".join(f"{x:.3f}" for x in r["ratios"]))
+    print(
+        f"load average before {', '.join(f'{x:.2f}' for x in load_before)}, "
+        f"after {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+    )
+    for r in results:
+        name = f"{Path(r['model']).name} ({r['source']})"
+        if r["bound"] == "source":
+            print(
+                f"{name}: the source's {args.camera_fps:g} FPS bound the loop ({r['loop_fps']:.0f} FPS, "
+                f"{r['ratio']:.3f}x of 1 / raw); run it with a higher --camera-fps to find the loop's own bound"
+            )
+        elif r["raw_invoke_median_ms"] > r["capture_side_ms"]:
+            verdict = "PASS" if r["ratio"] >= TARGET else "FAIL"
+            print(f"{name}: {r['ratio']:.3f}x of 1 / raw invoke (target >= {TARGET}x): {verdict}")
+        else:
+            print(
+                f"{name}: invoke ({r['raw_invoke_median_ms']:.3f} ms) is faster than decode + prepare "
+                f"({r['capture_side_ms']:.3f} ms): the capture side bounds the loop at about "
+                f"{1e3 / r['capture_side_ms']:.0f} FPS; measured {r['loop_fps']:.0f} FPS, {r['ratio']:.3f}x of 1 / raw"
+            )
 
 
 def main() -> int:
@@ -181,6 +266,8 @@ def main() -> int:
         action="append",
         help="A .tflite model (repeatable; default: the int8 MobileNet V2 1.0/224, then the shipped 32x32 one).",
     )
+    parser.add_argument("--source", default="camera,video", help="camera, video or both (comma-separated).")
+    parser.add_argument("--camera-fps", type=float, default=1000.0, help="Frame rate of the in-memory camera.")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_MODEL.parent, help="Where the built model goes.")
     parser.add_argument("--rounds", type=int, default=7, help="Loop blocks per model (each between two raw blocks).")
     parser.add_argument("--frames", type=int, default=400, help="Frames per loop block (and invokes per raw block).")
@@ -188,11 +275,30 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
 
+    from edgecnn.device.bench import synthetic_frames
+
     logging.getLogger("edgecnn.device").setLevel(logging.WARNING)
     models = args.model or [ensure_model(args.cache_dir / DEFAULT_MODEL.name), SHIPPED]
-    video = make_video(args.cache_dir / "loop_640x480_mjpg.avi")
+    kinds = [k.strip() for k in args.source.split(",") if k.strip()]
+    if not kinds or set(kinds) - {"camera", "video"}:
+        parser.error(f"--source takes camera, video or both. Received {args.source!r}")
+    images = synthetic_frames(*SIZE, count=8)
+    args.video = make_video(args.cache_dir / "loop_640x480_mjpg.avi", images)
     load_before = os.getloadavg()
-    results = [measure(m, video, rounds=args.rounds, frames=args.frames, threads=args.threads) for m in models]
+    results = [
+        measure(
+            model,
+            kind,
+            video=args.video,
+            images=images,
+            camera_fps=args.camera_fps,
+            rounds=args.rounds,
+            frames=args.frames,
+            threads=args.threads,
+        )
+        for model in models
+        for kind in kinds
+    ]
     assert "tensorflow" not in sys.modules, "the measuring process must not load TensorFlow"
     # The target applies where the interpreter bounds the loop (invoke longer than decode + prepare).
     checked = [r for r in results if r["raw_invoke_median_ms"] > r["capture_side_ms"]]
@@ -200,59 +306,11 @@ def main() -> int:
     if args.json:
         import edgecnn
 
-        doc = {
-            "results": results,
-            "target": TARGET,
-            "pass": passed,
-            "cpus": os.cpu_count(),
-            "edgecnn": edgecnn.__file__,
-        }
-        doc.update(loadavg_before=load_before, loadavg_after=os.getloadavg(), video=str(video))
+        doc = {"results": results, "target": TARGET, "pass": passed, "cpus": os.cpu_count()}
+        doc.update(loadavg_before=load_before, loadavg_after=os.getloadavg(), edgecnn=edgecnn.__file__)
         print(json.dumps(doc, indent=2))
-        return 0 if passed else 1
-    import edgecnn
-
-    print(f"edgecnn {Path(edgecnn.__file__).parent}; source {video} (640x480 MJPG, read in order, looped)")
-    print(f"{args.rounds} rounds of {args.frames} frames, {args.threads} interpreter thread(s)")
-    print(
-        f"{'model':<36} {'raw inv':>8} {'loop':>7} {'ratio':>6} | {'wait':>6} {'invoke':>6} {'post':>6} | "
-        f"{'decode':>6} {'prep':>6} | bound"
-    )
-    print(f"{'':<36} {'ms':>8} {'FPS':>7} {'':>6} | {'loop thread, median ms':>20} | {'capture, ms':>13} |")
-    for r in results:
-        s = r["stages_median_ms"]
-        print(
-            f"{Path(r['model']).name[:36]:<36} {r['raw_invoke_median_ms']:8.3f} {r['loop_fps']:7.1f} "
-            f"{r['ratio']:6.3f} | {s['wait']:6.3f} {s['invoke']:6.3f} {s['postprocess']:6.3f} | "
-            f"{r['decode_median_ms']:6.3f} {s['preprocess']:6.3f} | {r['bound']}"
-        )
-    print(
-        "\nCPU time per frame (ms): raw invoke | loop thread (invoke + postprocess + loop) | capture (decode + prepare)"
-    )
-    for r in results:
-        c = r["cpu_per_frame_ms"]
-        print(
-            f"{Path(r['model']).name[:36]:<36} {c['raw_invoke']:8.3f} | {c['loop_thread']:8.3f} | {c['capture']:8.3f}"
-            f"  -> ratio with a free core per thread {r['cpu_ratio']:.3f}"
-        )
-    print(
-        "\nratio = loop FPS x median raw invoke (median over rounds); per round: "
-        + "; ".join(f"{Path(r['model']).stem}: " + " ".join(f"{x:.3f}" for x in r["ratios"]) for r in results)
-    )
-    print(
-        f"load average before {', '.join(f'{x:.2f}' for x in load_before)}, "
-        f"after {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
-    )
-    for r in results:
-        if r in checked:
-            verdict = "PASS" if r["ratio"] >= TARGET else "FAIL"
-            print(f"{Path(r['model']).name}: {r['ratio']:.3f}x of 1 / raw invoke (target >= {TARGET}x): {verdict}")
-        else:
-            print(
-                f"{Path(r['model']).name}: invoke ({r['raw_invoke_median_ms']:.3f} ms) is faster than decode + prepare "
-                f"({r['capture_side_ms']:.3f} ms): the capture side bounds the loop at "
-                f"{1e3 / r['capture_side_ms']:.0f} FPS; measured {r['loop_fps']:.0f} FPS"
-            )
+    else:
+        _print(results, args, load_before)
     return 0 if passed else 1
 
 

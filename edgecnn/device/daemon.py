@@ -28,7 +28,7 @@ from edgecnn.device.pipeline import FramePipeline, Prediction
 from edgecnn.device.prefetch import PrefetchingStream
 from edgecnn.device.run_config import RunOptions
 from edgecnn.device.runtime import Classifier, override_preprocessing, read_labels
-from edgecnn.device.sources import open_source
+from edgecnn.device.sources import FrameSource, open_source
 
 log = logging.getLogger("edgecnn.device")
 
@@ -117,6 +117,7 @@ def run(
     *,
     stop: threading.Event | None = None,
     on_start: Callable[[dict[str, Any]], None] | None = None,
+    source: FrameSource | None = None,
 ) -> dict[str, Any]:
     """Runs the per-frame loop until the source ends, a limit is reached or ``stop`` is set.
 
@@ -124,6 +125,7 @@ def run(
         options: What to run (see :class:`~edgecnn.device.run_config.RunOptions`).
         stop: Set it (or send SIGTERM/SIGINT) to end the run cleanly.
         on_start: Called once the source is open with ``{"http_url": ..., "source": ..., "backend": ...}``.
+        source: A frame source of your own (not opened yet), used instead of ``options.source``.
 
     Returns:
         The run summary (see :func:`format_summary`).
@@ -138,7 +140,7 @@ def run(
     if options.http:
         parse_address(options.http)
     classifier = build_classifier(options)
-    source = open_source(options.source)
+    source = source or open_source(options.source)
     stream = frame_stream(
         source, realtime=options.realtime, loop=options.loop, wait_for_source=options.wait_for_source, stop=stop
     )

@@ -155,3 +155,24 @@ def test_close_stops_the_thread_quickly():
         prefetch.close()
         assert time.monotonic() - start < 1.0
         assert not prefetch._thread.is_alive()
+
+
+def test_run_classifies_a_live_source_object_through_the_pipelined_loop(models, tmp_path):
+    """``run(options, source=...)`` takes a source of one's own (the loop benchmark's in-memory camera)."""
+    from device_helpers import read_jsonl, solid
+
+    from edgecnn.device.daemon import run
+    from edgecnn.device.run_config import RunOptions
+
+    class RedCamera(_FastCamera):
+        def read(self) -> Frame:
+            time.sleep(self.period)
+            return Frame(solid("red"))
+
+    jsonl = tmp_path / "preds.jsonl"
+    options = RunOptions(model=str(models["int8"]), max_frames=12, top_k=1, jsonl=str(jsonl))
+    summary = run(options, source=RedCamera(period=0.005))
+    assert summary["frames"] == 12 and summary["stopped_by"] == "max frames"
+    assert [r["top_k"][0]["label"] for r in read_jsonl(jsonl)] == ["red"] * 12
+    assert summary["source"] == "fast camera"
+    assert summary["stages"]["preprocess"]["count"] == 12 and summary["stages"]["wait"]["count"] == 12
