@@ -2,9 +2,9 @@
 
 Target (issue 12): for a 640x480 source that delivers frames faster than the model and a model whose invoke takes
 longer than decode + prepare (int8 MobileNet V2 1.0/224, 1 thread), the loop reaches >= 0.95x of 1 / median raw
-invoke. The loop prepares the next frame in another thread while the interpreter runs (``edgecnn.device.prefetch``),
-so its rate is bounded by the slower of the two sides: the interpreter's (invoke + postprocess + the loop's own
-per-frame work) and the capture side's (decode + prepare). For models faster than their preprocessing (the shipped
+invoke. The loop runs in three threads (``edgecnn.device.stages``): decode + prepare, invoke, and postprocess +
+outputs, so its rate is bounded by the slowest: normally the interpreter's (invoke + handing frames over) or the
+capture side's (decode + prepare). For models faster than their preprocessing (the shipped
 32x32 one) the capture side bounds it; the tool prints both sides' medians and which one bounds the loop.
 
 Two 640x480 sources, both faster than the model:
@@ -19,12 +19,13 @@ raw is ``--frames`` invokes of a second interpreter of the same model and thread
 summary's FPS. A round's ratio is its loop FPS x the median of the raw invokes on both sides of it; the verdict uses
 the median of the rounds' ratios.
 
-The loop needs two cores at once (interpreter, capture) where the raw invoke needs one, so on a machine shared with
-other jobs its ratio drops with their load. The tool therefore also reports CPU time per frame of each side (the
-loop's thread around ``run``, minus a one-frame run's loading and opening; decode + prepare timed in this thread)
-and the ratio they imply with a free core per thread, raw invoke CPU / max(loop thread CPU, capture CPU): an
-estimate, not a measurement. The MobileNet V2 model is built once into ``--cache-dir`` by ``tools/bench_models.py``
-in a subprocess (zoo + TF converter): this process never imports TensorFlow.
+The loop keeps two cores busy (interpreter, capture) where the raw invoke needs one, so on a machine shared with
+other jobs its ratio drops with their load. The tool therefore also reports the CPU time per frame of each of the
+loop's threads (read from their CPU clocks during the run; the caller's thread around ``run`` minus a one-frame
+run's loading and opening) and the ratio they imply with a core per thread (as on a 4-core Pi): raw invoke CPU /
+the busiest thread's CPU. That is an estimate, not a measurement. The MobileNet V2 model is built once into
+``--cache-dir`` by ``tools/bench_models.py`` in a subprocess (zoo + TF converter): this process never imports
+TensorFlow.
 
     .venv/bin/python tools/bench_loop.py [--model PATH ...] [--source camera,video] [--rounds 7] [--frames 400]
 """
@@ -37,6 +38,7 @@ import logging
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -105,38 +107,64 @@ def _raw_block(classifier, model_input: np.ndarray, count: int, cpu: list[float]
     return samples
 
 
-def _capture_block(video: Path | None, images, classifier, count: int, cpu: list[float]) -> list[float]:
-    """What the preparing thread does for ``count`` frames, in this thread: read the video (``video``; wall seconds
-    per frame returned) or take ``images`` as they come, and prepare them. Appends the CPU seconds per frame."""
+def _decode_block(video: Path, count: int) -> list[float]:
+    """Wall seconds per frame of reading ``count`` frames of the video (what the capture stage decodes)."""
     from edgecnn.device.sources import open_source
 
-    decode, frames = [], []
-    cpu_start = time.thread_time()
-    if video is None:
-        frames = [images[i % len(images)] for i in range(count)]
-    else:
-        with open_source(str(video)) as source:
-            while len(frames) < count:
-                start = time.perf_counter()
-                frame = source.read()
-                if frame is None:
-                    source.open()
-                    continue
-                decode.append(time.perf_counter() - start)
-                frames.append(frame.image)
-    for image in frames:
-        classifier.to_input(classifier.prepare(image))
-    cpu.append((time.thread_time() - cpu_start) / count)
-    return decode
+    samples = []
+    with open_source(str(video)) as source:
+        while len(samples) < count:
+            start = time.perf_counter()
+            if source.read() is None:
+                source.open()
+                continue
+            samples.append(time.perf_counter() - start)
+    return samples
 
 
-def _run_cpu(options, source_factory) -> tuple[dict, float]:
-    """``run``'s summary and the CPU seconds the calling thread (the loop: invoke, postprocess) spent in it."""
+class ThreadClocks:
+    """CPU seconds of the loop's threads, read from their CPU clocks every few milliseconds until they end."""
+
+    NAMES = ("edgecnn-capture", "edgecnn-prepare", "edgecnn-invoke")
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, _info=None) -> None:
+        """``run``'s ``on_start``: the stage threads exist by then."""
+        clocks = {t.name: time.pthread_getcpuclockid(t.ident) for t in threading.enumerate() if t.name in self.NAMES}
+
+        def sample() -> None:
+            while clocks and not self._stop.is_set():
+                for name, clock in list(clocks.items()):
+                    try:
+                        self.seconds[name] = time.clock_gettime(clock)
+                    except OSError:  # the thread has ended
+                        del clocks[name]
+                self._stop.wait(0.005)
+
+        self._thread = threading.Thread(target=sample, name="bench-clocks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _run(options, source_factory) -> tuple[dict, dict[str, float]]:
+    """``run``'s summary and the CPU seconds of each of its threads (``main``: the caller's)."""
     from edgecnn.device.daemon import run
 
+    clocks = ThreadClocks()
     start = time.thread_time()
-    summary = run(options, source=source_factory())
-    return summary, time.thread_time() - start
+    try:
+        summary = run(options, on_start=clocks.start, source=source_factory())
+    finally:
+        clocks.stop()
+    return summary, {"main": time.thread_time() - start, **clocks.seconds}
 
 
 def measure(
@@ -160,18 +188,19 @@ def measure(
             return None
 
     cpu_raw: list[float] = []
-    cpu_capture: list[float] = []
-    cpu_loop: list[float] = []
+    cpu_threads: list[dict[str, float]] = []
     _raw_block(classifier, model_input, 20, [])  # warm-up
-    _run_cpu(replace(options, max_frames=20), source_factory)  # the first run in a process pays one-off costs
+    _run(replace(options, max_frames=20), source_factory)  # the first run in a process pays one-off costs
     raw_blocks = [_raw_block(classifier, model_input, frames, cpu_raw)]
     loops, decode = [], []
     for _ in range(rounds):
-        decode += _capture_block(video if kind == "video" else None, images, classifier, 40, cpu_capture)
-        summary, cpu = _run_cpu(options, source_factory)
-        _, setup_cpu = _run_cpu(replace(options, max_frames=1), source_factory)  # loading and opening, one frame
+        if kind == "video":
+            decode += _decode_block(video, 40)
+        summary, cpu = _run(options, source_factory)
+        _, setup = _run(replace(options, max_frames=1), source_factory)  # loading and opening, one frame
         loops.append(summary)
-        cpu_loop.append((cpu - setup_cpu) / (frames - 1))
+        cpu["main"] -= setup["main"]
+        cpu_threads.append({name: seconds / frames for name, seconds in cpu.items()})
         raw_blocks.append(_raw_block(classifier, model_input, frames, cpu_raw))
     ratios = [summary["fps"] * statistics.median(raw_blocks[i] + raw_blocks[i + 1]) for i, summary in enumerate(loops)]
 
@@ -182,11 +211,12 @@ def measure(
     capture_ms = decode_ms + stage("preprocess")
     loop_fps = statistics.median(s["fps"] for s in loops)
     interpreter_ms = 1e3 / loop_fps - stage("wait")  # what the loop spends per frame besides waiting
-    cpu_ms = {
-        "raw_invoke": statistics.median(cpu_raw) * 1e3,
-        "loop_thread": statistics.median(cpu_loop) * 1e3,
-        "capture": statistics.median(cpu_capture) * 1e3,
-    }
+    cpu_ms = {"raw_invoke": statistics.median(cpu_raw) * 1e3}
+    for name in ("edgecnn-invoke", "edgecnn-prepare", "edgecnn-capture", "main"):
+        values = [c[name] for c in cpu_threads if name in c]
+        if values:
+            cpu_ms[name.removeprefix("edgecnn-")] = statistics.median(values) * 1e3
+    busiest = max(value for name, value in cpu_ms.items() if name != "raw_invoke")
     return {
         "model": str(model),
         "source": kind,
@@ -208,7 +238,7 @@ def measure(
         ),
         "dropped": sum(s["dropped"] for s in loops),
         "cpu_per_frame_ms": cpu_ms,
-        "cpu_ratio": cpu_ms["raw_invoke"] / max(cpu_ms["loop_thread"], cpu_ms["capture"]),
+        "cpu_ratio": cpu_ms["raw_invoke"] / busiest,
     }
 
 
@@ -222,18 +252,25 @@ def _print(results: list[dict], args, load_before) -> None:
     )
     print(
         f"{'model':<34} {'source':<6} {'raw inv':>7} {'loop':>6} {'ratio':>6} | {'wait':>6} {'invoke':>6} "
-        f"{'post':>6} | {'decode':>6} {'prep':>6} | {'bound':<11} | {'CPU ms/frame: raw, loop, capture':<32} est."
+        f"{'post':>6} | {'decode':>6} {'prep':>6} | {'bound':<11}"
     )
     for r in results:
-        s, c = r["stages_median_ms"], r["cpu_per_frame_ms"]
+        s = r["stages_median_ms"]
         print(
             f"{Path(r['model']).name[:34]:<34} {r['source']:<6} {r['raw_invoke_median_ms']:7.3f} {r['loop_fps']:6.0f} "
             f"{r['ratio']:6.3f} | {s['wait']:6.3f} {s['invoke']:6.3f} {s['postprocess']:6.3f} | "
-            f"{r['decode_median_ms']:6.3f} {s['preprocess']:6.3f} | {r['bound']:<11} | "
-            f"{c['raw_invoke']:8.3f} {c['loop_thread']:8.3f} {c['capture']:8.3f}       {r['cpu_ratio']:.3f}"
+            f"{r['decode_median_ms']:6.3f} {s['preprocess']:6.3f} | {r['bound']:<11}"
         )
-    print("(times are medians in ms; ratio = loop FPS x median raw invoke, median over rounds; est. = the CPU-time")
-    print(" estimate with a free core per thread)")
+    print("CPU ms per frame:    raw invoke | loop threads: invoke, prepare, capture, main | estimate")
+    for r in results:
+        c = r["cpu_per_frame_ms"]
+        threads = ", ".join(f"{c[n]:.3f}" if n in c else "-" for n in ("invoke", "prepare", "capture", "main"))
+        print(
+            f"{Path(r['model']).stem[:20]:<20} {r['source']:<6} {c['raw_invoke']:7.3f} | {threads:<38} | "
+            f"{r['cpu_ratio']:.3f}"
+        )
+    print("(times are medians in ms; ratio = loop FPS x median raw invoke, median over rounds; estimate = raw invoke")
+    print(" CPU / the busiest loop thread's CPU: the ratio with a core per thread)")
     for r in results:
         print(f"rounds, {Path(r['model']).stem} {r['source']}: " + " ".join(f"{x:.3f}" for x in r["ratios"]))
     print(

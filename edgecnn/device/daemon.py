@@ -25,10 +25,10 @@ from edgecnn.device.http_server import HttpServer, LiveState, parse_address
 from edgecnn.device.metrics import STAGES, LiveValues, PipelineMetrics, RunStats, current_rss_bytes
 from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
 from edgecnn.device.pipeline import FramePipeline, Prediction
-from edgecnn.device.prefetch import PrefetchingStream
 from edgecnn.device.run_config import RunOptions
 from edgecnn.device.runtime import Classifier, override_preprocessing, read_labels
 from edgecnn.device.sources import FrameSource, open_source
+from edgecnn.device.stages import invoking, preparing
 
 log = logging.getLogger("edgecnn.device")
 
@@ -182,8 +182,9 @@ def run(
         pipeline = FramePipeline(
             classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth, source=stream.status.name
         )
-        # Decoding and preparing the next frame happen in another thread while the interpreter runs this one.
-        prepared_frames = stack.enter_context(PrefetchingStream(stream, pipeline))
+        # Three stages in three threads: decode + prepare, invoke, and this one (postprocess, outputs, signals).
+        prepared = stack.enter_context(preparing(stream, pipeline))
+        invoked = stack.enter_context(invoking(prepared, pipeline))
         if on_start is not None:
             on_start(
                 {
@@ -196,7 +197,6 @@ def run(
         deadline = time.monotonic() + options.duration if options.duration else None
         reconnects = 0
         frames = 0
-        last = time.perf_counter()
         while True:
             if stop.is_set():
                 stopped_by = f"signal {received['signal']}" if received["signal"] else "stop request"
@@ -210,16 +210,16 @@ def run(
                     break
                 timeout = min(timeout, remaining)
             try:
-                prepared = prepared_frames.next(timeout)
+                result = invoked.next(timeout)
             except EndOfStream:
                 break
-            if prepared is None:
+            if result is None:
                 continue
-            frame = prepared.frame
+            frame = result.prepared.frame
             if stream.status.reconnects != reconnects:  # a gap in the stream: forget the smoothing history
                 reconnects = stream.status.reconnects
                 pipeline.reset()
-            prediction = pipeline.classify(prepared, wait_s=time.perf_counter() - last)
+            prediction = pipeline.finish(result)
             stats.record(prediction.timings)
             latest[0] = prediction
             record = prediction.to_dict() if jsonl is not None or server is not None else None
@@ -247,7 +247,6 @@ def run(
             if options.max_frames and frames >= options.max_frames:
                 stopped_by = "max frames"
                 break
-            last = time.perf_counter()
         summary = stats.summary()
     summary.update(
         model=str(classifier.path),

@@ -23,7 +23,7 @@ from edgecnn.core.errors import EdgeCNNError
 STAGES = ("wait", "preprocess", "invoke", "postprocess", "total")
 """Per-frame stages, in order. ``total`` is preprocess + invoke + postprocess (``wait`` is the interpreter waiting
 for the next prepared frame: the camera's next frame, or decoding and preparing that outlasted the previous invoke;
-``edgecnn run`` prepares in another thread, see :mod:`edgecnn.device.prefetch`)."""
+``edgecnn run`` prepares in another thread, see :mod:`edgecnn.device.stages`)."""
 
 QUANTILES = (0.5, 0.9, 0.99)
 

@@ -4,10 +4,10 @@ One :class:`FramePipeline` holds one persistent :class:`~edgecnn.device.runtime.
 the whole run, never one per frame). Preprocessing is the classifier's (``edgecnn.core.preprocessing.prepare`` and
 the input tensor's dtype: a uint8 model gets the prepared uint8 pixels as they are).
 
-The path has two halves so that they can run in different threads: :meth:`FramePipeline.prepare` (the frame to
-the model's input, no interpreter involved) and :meth:`FramePipeline.classify` (invoke and postprocess).
-:meth:`FramePipeline.process` runs both in the caller's thread; ``edgecnn run`` prepares the next frame in
-another one while the interpreter runs (:mod:`edgecnn.device.prefetch`).
+The path has three parts so that they can run in different threads: :meth:`FramePipeline.prepare` (the frame to
+the model's input, no interpreter involved), :meth:`FramePipeline.invoke` (the interpreter) and
+:meth:`FramePipeline.finish` (postprocessing). :meth:`FramePipeline.process` runs them one after the other in the
+caller's thread; ``edgecnn run`` runs each in its own thread (:mod:`edgecnn.device.stages`).
 
 Device side: numpy only (the classifier brings OpenCV and LiteRT).
 """
@@ -79,6 +79,23 @@ class PreparedFrame:
     preprocess_s: float
 
 
+@dataclass
+class InvokedFrame:
+    """A prepared frame and the model's raw output for it, waiting for postprocessing.
+
+    Attributes:
+        prepared: The prepared frame.
+        raw: The output tensor's row (a copy: the interpreter can run the next frame meanwhile).
+        invoke_s: Seconds the invoke took (input copy, invoke, output copy).
+        wait_s: Seconds the interpreter waited for the prepared frame (the ``wait`` stage).
+    """
+
+    prepared: PreparedFrame
+    raw: np.ndarray
+    invoke_s: float
+    wait_s: float
+
+
 class FramePipeline:
     """Frame -> prediction with one persistent interpreter.
 
@@ -107,32 +124,41 @@ class FramePipeline:
         self.source = source
 
     def prepare(self, frame: Frame) -> PreparedFrame:
-        """The first half: a decoded frame to the model's input (thread-safe: it never touches the interpreter)."""
+        """A decoded frame to the model's input (thread-safe: it never touches the interpreter)."""
         c = self.classifier
         start = time.perf_counter()
         model_input = c.to_input(c.prepare(frame.image))
         return PreparedFrame(frame, model_input, time.perf_counter() - start)
 
-    def classify(self, prepared: PreparedFrame, wait_s: float = 0.0) -> Prediction:
-        """The second half: invoke and postprocess, timed; ``wait_s`` is recorded as the ``wait`` stage."""
-        clock = time.perf_counter
+    def invoke(self, prepared: PreparedFrame, wait_s: float = 0.0) -> InvokedFrame:
+        """Runs the model on a prepared frame, timed (one thread at a time: the interpreter is not thread-safe)."""
+        start = time.perf_counter()
+        raw = self.classifier.invoke(prepared.model_input)
+        return InvokedFrame(prepared, raw, time.perf_counter() - start, wait_s)
+
+    def finish(self, invoked: InvokedFrame) -> Prediction:
+        """Postprocesses an invoked frame (dequantise, smoothing, top-k) into its prediction with every stage's time."""
+        start = time.perf_counter()
         c = self.classifier
-        t1 = clock()
-        raw = c.invoke(prepared.model_input)
-        t2 = clock()
-        scores = c.to_scores(raw)
+        scores = c.to_scores(invoked.raw)
         if self.smoother is not None:
             scores = self.smoother(scores)
         top = top_k(scores, c.labels, self.k, self.threshold)
-        t3 = clock()
-        pre = prepared.preprocess_s
-        timings = {"wait": wait_s, "preprocess": pre, "invoke": t2 - t1, "postprocess": t3 - t2, "total": pre + t3 - t1}
-        frame = prepared.frame
+        post = time.perf_counter() - start
+        pre, inv = invoked.prepared.preprocess_s, invoked.invoke_s
+        timings = {
+            "wait": invoked.wait_s,
+            "preprocess": pre,
+            "invoke": inv,
+            "postprocess": post,
+            "total": pre + inv + post,
+        }
+        frame = invoked.prepared.frame
         return Prediction(frame.index, frame.timestamp, self.source, top, timings, frame.name, scores)
 
     def process(self, frame: Frame, wait_s: float = 0.0) -> Prediction:
         """Classifies one frame in the caller's thread, timing each stage."""
-        return self.classify(self.prepare(frame), wait_s)
+        return self.finish(self.invoke(self.prepare(frame), wait_s))
 
     def reset(self) -> None:
         """Forgets smoothing history (call after a gap in the stream)."""

@@ -1,5 +1,5 @@
-"""The capture side of the pipelined loop: the next frame is prepared while the current one runs, at most one
-prepared frame waits, live sources still give the newest frame, and failures reach the loop."""
+"""The stages of the pipelined loop: the next frame is prepared while the current one runs, at most one prepared
+frame waits, live sources still give the newest frame, results keep their order, and failures reach the loop."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from device_helpers import COLOUR_SEQUENCE, wait_until
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.capture import EndOfStream, LatestFrameStream, SequentialStream
-from edgecnn.device.pipeline import PreparedFrame
-from edgecnn.device.prefetch import PrefetchingStream
+from edgecnn.device.pipeline import InvokedFrame, PreparedFrame
 from edgecnn.device.sources import Frame, FrameSource, open_source
+from edgecnn.device.stages import Stage, invoking, preparing
 
 
 class _RecordingPipeline:
@@ -23,6 +23,7 @@ class _RecordingPipeline:
 
     def __init__(self, fail_at: int | None = None) -> None:
         self.prepared: list[int] = []
+        self.invoked: list[tuple[int, str, float]] = []
         self.threads: set[str] = set()
         self.fail_at = fail_at
 
@@ -32,6 +33,10 @@ class _RecordingPipeline:
         self.prepared.append(frame.index)
         self.threads.add(threading.current_thread().name)
         return PreparedFrame(frame, np.array(frame.image.mean()), 0.0)
+
+    def invoke(self, prepared: PreparedFrame, wait_s: float = 0.0) -> InvokedFrame:
+        self.invoked.append((prepared.frame.index, threading.current_thread().name, wait_s))
+        return InvokedFrame(prepared, prepared.model_input, 0.0, wait_s)
 
 
 class _FastCamera(FrameSource):
@@ -64,11 +69,11 @@ class _ListStream:
         return self.frames.pop(0)
 
 
-def _drain(prefetch: PrefetchingStream) -> list[PreparedFrame]:
+def _drain(stage: Stage) -> list[PreparedFrame]:
     items = []
     while True:
         try:
-            item = prefetch.next(timeout=5.0)
+            item = stage.next(timeout=5.0)
         except EndOfStream:
             return items
         assert item is not None, "no frame within 5 s"
@@ -77,8 +82,8 @@ def _drain(prefetch: PrefetchingStream) -> list[PreparedFrame]:
 
 def test_next_frame_is_prepared_while_the_current_one_runs(colour_video):
     pipeline = _RecordingPipeline()
-    with SequentialStream(open_source(str(colour_video))) as stream, PrefetchingStream(stream, pipeline) as prefetch:
-        first = prefetch.next(timeout=5.0)
+    with SequentialStream(open_source(str(colour_video))) as stream, preparing(stream, pipeline) as stage:
+        first = stage.next(timeout=5.0)
         assert first.frame.index == 0
         # While the loop "invokes" frame 0 (no further call), the thread prepares frame 1 ...
         wait_until(lambda: pipeline.prepared == [0, 1], timeout=5)
@@ -87,23 +92,42 @@ def test_next_frame_is_prepared_while_the_current_one_runs(colour_video):
         assert pipeline.prepared == [0, 1]
         taken = [first]
         for index in range(1, len(COLOUR_SEQUENCE)):
-            taken.append(prefetch.next(timeout=5.0))
+            taken.append(stage.next(timeout=5.0))
             # the same for every frame: the next one is prepared while this one is held
             wait_until(lambda i=index: len(pipeline.prepared) == min(i + 2, len(COLOUR_SEQUENCE)), timeout=5)
         with pytest.raises(EndOfStream):
-            prefetch.next(timeout=5.0)
+            stage.next(timeout=5.0)
     assert [item.frame.index for item in taken] == list(range(len(COLOUR_SEQUENCE)))  # every frame, in order
     assert pipeline.threads == {"edgecnn-prepare"}  # prepared off the loop's thread
+
+
+def test_the_interpreter_stage_runs_while_the_loop_postprocesses_in_order(colour_video):
+    pipeline = _RecordingPipeline()
+    with (
+        SequentialStream(open_source(str(colour_video))) as stream,
+        preparing(stream, pipeline) as prepared,
+        invoking(prepared, pipeline) as invoked,
+    ):
+        first = invoked.next(timeout=5.0)
+        # While the loop holds frame 0: frame 1's result waits, frame 2 was invoked (the interpreter works one
+        # ahead) and frame 3 prepared; then both stages wait. Nothing more is taken from the source.
+        wait_until(lambda: len(pipeline.invoked) == 3 and pipeline.prepared == [0, 1, 2, 3], timeout=5)
+        time.sleep(0.2)
+        assert len(pipeline.invoked) == 3 and pipeline.prepared == [0, 1, 2, 3]
+        results = [first, *_drain(invoked)]
+    assert [r.prepared.frame.index for r in results] == list(range(len(COLOUR_SEQUENCE)))
+    assert {thread for _, thread, _ in pipeline.invoked} == {"edgecnn-invoke"}
+    assert all(r.wait_s >= 0.0 for r in results)
 
 
 def test_live_source_still_gives_the_newest_frame():
     """With a model slower than the camera, each prepared frame is the newest one when the previous invoke started:
     never a queue of stale frames."""
-    with LatestFrameStream(_FastCamera()) as stream, PrefetchingStream(stream, _RecordingPipeline()) as prefetch:
+    with LatestFrameStream(_FastCamera()) as stream, preparing(stream, _RecordingPipeline()) as stage:
         seen = []
         for _ in range(8):
             newest_before = stream._seq  # the newest captured frame just before the loop takes the prepared one
-            item = prefetch.next(timeout=5.0)
+            item = stage.next(timeout=5.0)
             seen.append((item.frame.index, newest_before))
             time.sleep(0.03)  # a slow invoke: the camera makes ~15 frames meanwhile
     indices = [index for index, _ in seen]
@@ -116,10 +140,10 @@ def test_live_source_still_gives_the_newest_frame():
 
 def test_a_failure_in_the_thread_reaches_the_loop_after_the_frames_before_it(colour_video):
     pipeline = _RecordingPipeline(fail_at=3)
-    with SequentialStream(open_source(str(colour_video))) as stream, PrefetchingStream(stream, pipeline) as prefetch:
-        items = [prefetch.next(timeout=5.0) for _ in range(3)]
+    with SequentialStream(open_source(str(colour_video))) as stream, preparing(stream, pipeline) as stage:
+        items = [stage.next(timeout=5.0) for _ in range(3)]
         with pytest.raises(EdgeCNNError, match="cannot prepare frame 3"):
-            prefetch.next(timeout=5.0)
+            stage.next(timeout=5.0)
     assert [item.frame.index for item in items] == [0, 1, 2]
 
 
@@ -138,8 +162,8 @@ def test_an_undecodable_frame_is_skipped_with_a_warning():
     logger = logging.getLogger("edgecnn.device")
     logger.addHandler(handler)
     try:
-        with PrefetchingStream(_ListStream(frames), _RecordingPipeline()) as prefetch:
-            items = _drain(prefetch)
+        with preparing(_ListStream(frames), _RecordingPipeline()) as stage:
+            items = _drain(stage)
     finally:
         logger.removeHandler(handler)
     assert [item.frame.index for item in items] == [0, 2]
@@ -149,12 +173,12 @@ def test_an_undecodable_frame_is_skipped_with_a_warning():
 
 def test_close_stops_the_thread_quickly():
     with LatestFrameStream(_FastCamera(period=0.01)) as stream:
-        prefetch = PrefetchingStream(stream, _RecordingPipeline()).__enter__()
-        prefetch.next(timeout=5.0)
+        stage = preparing(stream, _RecordingPipeline()).__enter__()
+        stage.next(timeout=5.0)
         start = time.monotonic()
-        prefetch.close()
+        stage.close()
         assert time.monotonic() - start < 1.0
-        assert not prefetch._thread.is_alive()
+        assert not stage._thread.is_alive()
 
 
 def test_run_classifies_a_live_source_object_through_the_pipelined_loop(models, tmp_path):
