@@ -25,14 +25,14 @@ normalise inside, so the export writes mean 0 / std 1: apply nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
 from typing import Any
 
-import flatbuffers
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.preprocessing import Preprocessing
-from edgecnn.modelfile import metadata_schema_py_generated as schema
 from edgecnn.modelfile.packed_files import read_packed_file
 from edgecnn.modelfile.tflite_file import parse_tflite
 
@@ -47,9 +47,21 @@ MIN_PARSER_VERSION = "1.0.0"
 #: The name of the packed label file.
 LABELS_FILE = "labels.txt"
 
-_COLOR_SPACES = {schema.ColorSpaceType.RGB: "RGB", schema.ColorSpaceType.GRAYSCALE: "GRAYSCALE"}
+_COLOR_SPACES = ("UNKNOWN", "RGB", "GRAYSCALE")  # ColorSpaceType's values, in order
 #: Raw value range of an integer input fed pixels as MediaPipe does (uint8: 0..255, int8: pixel - 128).
 _INTEGER_RANGES = {"uint8": (0.0, 255.0), "int8": (-128.0, 127.0)}
+
+
+@cache
+def _schema() -> ModuleType:
+    """The generated metadata schema module (it needs the ``flatbuffers`` package, a device dependency)."""
+    try:
+        from edgecnn.modelfile import metadata_schema_py_generated
+    except ImportError as exc:
+        raise EdgeCNNError(
+            f"TFLite's standard metadata needs the flatbuffers package ({exc}); pip install 'edgecnn[device]'"
+        ) from None
+    return metadata_schema_py_generated
 
 
 @dataclass(frozen=True)
@@ -241,7 +253,8 @@ def for_export(
     )
 
 
-def _tensor_t(name: str, description: str, value_range, content_type: int, content) -> schema.TensorMetadataT:
+def _tensor_t(name: str, description: str, value_range, content_type: int, content):
+    schema = _schema()
     tensor = schema.TensorMetadataT()
     tensor.name, tensor.description = name, description
     tensor.content = schema.ContentT()
@@ -255,10 +268,11 @@ def _tensor_t(name: str, description: str, value_range, content_type: int, conte
 
 def encode(meta: StandardMetadata) -> bytes:
     """The entry as a metadata flatbuffer (identifier ``M001``), through the generated object API."""
+    import flatbuffers
+
+    schema = _schema()
     image = schema.ImagePropertiesT()
-    image.colorSpace = {"RGB": schema.ColorSpaceType.RGB, "GRAYSCALE": schema.ColorSpaceType.GRAYSCALE}.get(
-        meta.color_space or "", schema.ColorSpaceType.UNKNOWN
-    )
+    image.colorSpace = getattr(schema.ColorSpaceType, meta.color_space or "UNKNOWN")
     inp = _tensor_t(
         meta.input_name, meta.input_description, meta.input_range, schema.ContentProperties.ImageProperties, image
     )
@@ -301,7 +315,7 @@ def _floats(values) -> list[float] | None:
     return None if values is None or len(values) == 0 else [float(v) for v in values]
 
 
-def _stats(tensor: schema.TensorMetadataT) -> tuple[list[float], list[float]] | None:
+def _stats(tensor) -> tuple[list[float], list[float]] | None:
     stats = tensor.stats
     if stats is None or _floats(stats.min) is None or _floats(stats.max) is None:
         return None
@@ -322,6 +336,7 @@ def decode(entry: bytes, model_bytes: bytes = b"") -> StandardMetadata:
     Raises:
         EdgeCNNError: If ``entry`` is not a metadata flatbuffer.
     """
+    schema = _schema()
     if len(entry) < 8 or entry[4:8] != FILE_IDENTIFIER:
         raise EdgeCNNError(f"the {STANDARD_NAME} entry is not a metadata flatbuffer (no {FILE_IDENTIFIER.decode()})")
     try:
@@ -342,7 +357,8 @@ def decode(entry: bytes, model_bytes: bytes = b"") -> StandardMetadata:
         meta.input_name, meta.input_description = _text(tensor.name), _text(tensor.description)
         content = tensor.content
         if content is not None and content.contentPropertiesType == schema.ContentProperties.ImageProperties:
-            meta.color_space = _COLOR_SPACES.get(content.contentProperties.colorSpace)
+            code = content.contentProperties.colorSpace
+            meta.color_space = _COLOR_SPACES[code] if 0 < code < len(_COLOR_SPACES) else None
         for unit in tensor.processUnits or []:
             if unit.optionsType == schema.ProcessUnitOptions.NormalizationOptions:
                 meta.mean, meta.std = _floats(unit.options.mean), _floats(unit.options.std)
