@@ -20,13 +20,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from edgecnn.core.labels import read_labels
 from edgecnn.device.capture import EndOfStream, frame_stream
 from edgecnn.device.http_server import HttpServer, LiveState, parse_address
 from edgecnn.device.metrics import STAGES, RunStats, current_rss_bytes, prometheus_text
 from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
 from edgecnn.device.pipeline import FramePipeline, Prediction
 from edgecnn.device.run_config import RunOptions
-from edgecnn.device.runtime import Classifier, override_preprocessing, read_labels
+from edgecnn.device.runtime import Classifier, override_preprocessing
 from edgecnn.device.sources import SourceError, open_source
 
 log = logging.getLogger("edgecnn.device")

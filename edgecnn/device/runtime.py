@@ -260,23 +260,6 @@ class Classifier:
         return self._batch_interpreter, self._batch_size
 
 
-def read_labels(path: str | os.PathLike) -> list[str]:
-    """Class names from a text file, one per line (trailing blank lines ignored), for ``--labels``.
-
-    Raises:
-        EdgeCNNError: If the file is missing or holds no label.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise EdgeCNNError(f"labels file not found: {path}")
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
-    if not labels:
-        raise EdgeCNNError(f"labels file is empty: {path}")
-    return labels
-
-
 def override_preprocessing(
     model_path: str | os.PathLike,
     *,

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import atomic_path, write_text_atomic
+from edgecnn.core.files import atomic_path
+from edgecnn.core.labels import LABELS_FILE, write_labels
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
 from edgecnn.training.export.quiet import quiet
@@ -361,8 +362,7 @@ def export(
             model_bytes = embed_metadata(conversion.model_bytes, metadata)
             tmp.write_bytes(model_bytes)
             record["detail"] = f"{out} ({_size(len(model_bytes))})"
-    labels_path = out.parent / "labels.txt"
-    write_text_atomic(labels_path, "\n".join(labels) + "\n")
+    labels_path = write_labels(out.parent / LABELS_FILE, labels)
     return ExportResult(
         output=out,
         labels_path=labels_path,

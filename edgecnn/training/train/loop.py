@@ -20,7 +20,8 @@ import numpy as np
 
 from edgecnn import __version__
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import write_json_atomic, write_text_atomic
+from edgecnn.core.files import write_json_atomic
+from edgecnn.core.labels import write_labels
 from edgecnn.core.preprocessing import RESIZE_MODES, Preprocessing
 from edgecnn.training import runs
 from edgecnn.training._tf import import_tf
@@ -441,7 +442,7 @@ def train(
             },
         }
         _reset_run_dir(out)
-        write_text_atomic(out / runs.LABELS, "".join(f"{label}\n" for label in source.labels))
+        write_labels(out / runs.LABELS, source.labels)
     elif list(source.labels) != list(config["labels"]):
         raise EdgeCNNError(f"the classes of {source.location} changed since {out} was started")
     write_json_atomic(out / runs.CONFIG, config)
