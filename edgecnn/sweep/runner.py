@@ -8,7 +8,6 @@ sweep folder, so on a multi-node cluster it must be on a shared filesystem.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import platform
@@ -20,6 +19,7 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
+from edgecnn.core.timestamps import utc_now
 from edgecnn.sweep.config import SWEEP_TRAIN_ARGS, SweepConfig, Trial
 from edgecnn.sweep.outputs import write_outputs
 from edgecnn.sweep.results import RESULTS_FORMAT, empty_row, is_ok
@@ -145,8 +145,8 @@ def prepare_folder(config: SweepConfig, out: Path, *, resume: bool) -> dict[str,
     record = {
         "format": RESULTS_FORMAT,
         **meta,
-        "started": previous.get("started") if previous else _now(),
-        "resumed": _now() if previous else None,
+        "started": previous.get("started") if previous else utc_now(),
+        "resumed": utc_now() if previous else None,
     }
     write_json_atomic(sweep_file, record)
     return meta
@@ -253,7 +253,3 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

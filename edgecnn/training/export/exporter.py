@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import numpy as np
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import atomic_path
 from edgecnn.core.labels import LABELS_FILE, write_labels
+from edgecnn.core.timestamps import utc_now
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
 from edgecnn.training.export.quiet import quiet
@@ -282,7 +282,7 @@ def export(
 
     metrics: dict[str, Any] = {"training": src.metrics} if src.metrics else {}
     extra = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_now(),
         "export": {
             "source": str(src.run_path or src.model_path),
             "scheme": scheme.name,

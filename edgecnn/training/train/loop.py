@@ -23,6 +23,7 @@ from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
 from edgecnn.core.labels import write_labels
 from edgecnn.core.preprocessing import RESIZE_MODES, Preprocessing
+from edgecnn.core.timestamps import utc_now
 from edgecnn.training import runs
 from edgecnn.training._tf import import_tf
 from edgecnn.training.data import data_config, make_splits, open_source, prepare_split, resolve_split
@@ -422,7 +423,7 @@ def train(
         )
         config = {
             "edgecnn_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "created": utc_now(),
             "model": model_record,
             "preprocessing": spec.to_dict(),
             "data": data_config(source, val_split=val_split, seed=seed, max_samples=max_samples),
