@@ -568,12 +568,12 @@ def _final_metrics(
     arch: str,
     batch_size: int,
 ) -> dict[str, Any]:
-    from edgecnn.training.evaluate import score
+    from edgecnn.training.evaluate import keras_probabilities, score
 
     best_model = load_model(out / runs.BEST)
     eval_split = resolve_split(splits, "test", source.location) if ("test" in splits or "val" in splits) else "train"
     x, y = prepare_split(splits[eval_split], spec, where=f"{source.location} ({eval_split})")
-    probs = best_model.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+    probs = keras_probabilities(best_model, x, batch_size)
     scores = score(probs, y, source.labels)
     state = checkpoint.state
     images_per_s = inputs.n_train * session_epochs / clock.train_seconds if clock.train_seconds > 0 else None
