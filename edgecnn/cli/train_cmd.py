@@ -8,6 +8,7 @@ import typer
 
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.logs import is_quiet
 
 
 @command("train")
@@ -55,7 +56,7 @@ def train_command(
         help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
         "feature-map side, 4x the MACs, same parameters).",
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (like the global --quiet)."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
     """Train ARCH on --data and write a run directory (best.keras, last.keras, config.json, curves...).
@@ -93,7 +94,7 @@ def train_command(
         dropout=dropout,
         separable=separable,
         stem_stride=stem_stride,
-        progress=not quiet,
+        progress=not is_quiet(),  # the command's --quiet or the global one
     )
     if json_out:
         echo_json(metrics)

@@ -37,28 +37,6 @@ STALL_AFTER_S = 10.0
 _PROCESS_START = time.time()
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
-def configure_logging(quiet: bool = False) -> None:
-    """Sends the device side's log (``edgecnn: ...`` lines) to stderr; ``quiet`` keeps warnings only."""
-    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("edgecnn: %(message)s"))
-        log.addHandler(handler)
-        log.propagate = False
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
-
-
 def build_classifier(options: RunOptions) -> Classifier:
     """The classifier for the run's model, labels, preprocessing overrides, threads, delegate and backend."""
     labels = read_labels(options.labels) if options.labels else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
+from edgecnn.core.logs import echo
 from edgecnn.core.timestamps import utc_now
 from edgecnn.sweep.config import SWEEP_TRAIN_ARGS, SweepConfig, Trial
 from edgecnn.sweep.outputs import write_outputs
@@ -46,7 +46,8 @@ def run_sweep(
         out: The sweep folder (created if missing).
         resume: Continue the sweep already in ``out``, skipping finished rows (failed rows are retried).
         progress: Show a progress bar with trials done / total and an ETA.
-        log: Where one-line progress messages go (default: beside the progress bar, on stderr).
+        log: Where one-line progress messages go (default: :func:`~edgecnn.core.logs.echo`, on stderr beside the
+            progress bar).
 
     Returns:
         All rows of the grid in grid order (failed rows carry their ``error``).
@@ -77,7 +78,7 @@ def run_sweep(
         return [row for trial in trials for row in results.get(trial.name, [])]
 
     bar = _progress_bar(len(trials), len(trials) - len(pending), progress)
-    say = log or (lambda text: bar.write(text, file=sys.stderr))
+    say = log or echo
     if len(pending) < len(trials):
         say(f"resuming: {len(trials) - len(pending)} of {len(trials)} trials already finished")
     started = time.perf_counter()

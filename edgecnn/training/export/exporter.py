@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import numpy as np
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import atomic_path
 from edgecnn.core.labels import LABELS_FILE, write_labels
+from edgecnn.core.logs import echo
 from edgecnn.core.timestamps import utc_now
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
@@ -42,10 +42,6 @@ class AccuracyDropError(EdgeCNNError):
     """``--strict`` and the ``.tflite`` lost more than :data:`~.verify.MAX_ACCURACY_DROP` accuracy."""
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _size(num_bytes: int) -> str:
     return f"{num_bytes / 1e6:.2f} MB" if num_bytes >= 1e5 else f"{num_bytes / 1e3:.1f} kB"
 
@@ -54,13 +50,14 @@ class Steps:
     """Runs each export step inside :meth:`step`, logging one line with its outcome and time, and recording it.
 
     Args:
-        log: Where progress lines go (default: stderr, so ``--json`` keeps stdout clean).
+        log: Where progress lines go (default: :func:`~edgecnn.core.logs.echo`, on stderr, so ``--json`` keeps
+            stdout clean).
     """
 
     NAMES = ("load", "calibrate", "convert", "embed metadata", "verify", "write")
 
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
-        self.log = log or _stderr
+        self.log = log or echo
         self.records: list[dict[str, Any]] = []
 
     @contextlib.contextmanager

@@ -22,6 +22,7 @@ from edgecnn import __version__
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
 from edgecnn.core.labels import write_labels
+from edgecnn.core.logs import echo
 from edgecnn.core.preprocessing import RESIZE_MODES, Preprocessing
 from edgecnn.core.timestamps import utc_now
 from edgecnn.training import runs
@@ -258,11 +259,6 @@ class _SkippedFilesWarning(keras.callbacks.Callback):
             self.done = True
 
 
-def _echo(progress: bool, message: str) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
 def _model_record(
     info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, stem_stride: int
 ):
@@ -356,7 +352,8 @@ def train(
         separable: Depthwise-separable convolutions; None for the architecture's default.
         stem_stride: Stride of the first convolution: 2 (the papers) or 1 (small inputs; 4x the MACs, see
             :func:`edgecnn.training.zoo.build_model`).
-        progress: Print progress (a Keras progress bar per epoch) on stderr.
+        progress: Print progress on stderr: a Keras progress bar per epoch and a line per stage (through
+            :func:`edgecnn.core.logs.echo`, so ``--quiet`` also silences them).
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
         stream: Decode image folders on the fly (True), into memory (False) or by size (None).
@@ -370,6 +367,10 @@ def train(
     """
     from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args
     from edgecnn.training.zoo.transfer import HEAD_LAYERS
+
+    def say(message: str) -> None:
+        if progress:
+            echo(message)
 
     out = Path(out)
     _check_run_dir(out, resume=resume, force=force)
@@ -449,7 +450,7 @@ def train(
     write_json_atomic(out / runs.CONFIG, config)
 
     augment_obj = Augment.from_dict(augment_cfg) if augment_cfg else None
-    _echo(progress, f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
+    say(f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
     inputs = _build_inputs(
         splits,
         spec,
@@ -467,8 +468,7 @@ def train(
     family = get_arch_info(model_record["arch"]).family
     if not resume and weights:
         report = load_pretrained(model, model_record["arch"], model_record["alpha"], weights)
-        _echo(
-            progress,
+        say(
             f"weights: {len(report.copied)} layers from {weights}"
             + (f", {', '.join(report.skipped)} re-initialised" if report.skipped else ""),
         )
@@ -479,7 +479,7 @@ def train(
         fine_tune_at=config["train"]["fine_tune_at"],
     )
     if frozen:
-        _echo(progress, f"frozen: the first {frozen} layers")
+        say(f"frozen: the first {frozen} layers")
     model.compile(
         optimizer=make_optimizer(optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
@@ -488,7 +488,7 @@ def train(
     initial_epoch = 0
     if resume:
         initial_epoch = _restore(model, out / runs.LAST, int(state.get("epoch", 0)), inputs.steps_per_epoch)
-        _echo(progress, f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
+        say(f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
 
     bare = keras.models.clone_model(model)
     monitor = "val_accuracy" if inputs.val is not None else "accuracy"
@@ -522,10 +522,12 @@ def train(
             )
     except KeyboardInterrupt:
         checkpoint.save_last(interrupted=True)
-        _echo(
-            True,
-            f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
-            f"{model_record['arch']} --out {out} --resume --epochs {epochs}",
+        log.warning(
+            "interrupted after epoch %d; continue with: edgecnn train %s --out %s --resume --epochs %d",
+            checkpoint.state["epoch"],
+            model_record["arch"],
+            out,
+            epochs,
         )
         raise
 
@@ -533,8 +535,7 @@ def train(
         out, splits, spec, source, inputs, checkpoint, clock, epochs - initial_epoch, model_record["arch"], batch_size
     )
     write_json_atomic(out / runs.METRICS, metrics)
-    _echo(
-        progress,
+    say(
         f"done: val accuracy {metrics['val_accuracy']}, {metrics['eval_split']} accuracy "
         f"{metrics['test_accuracy']} -> {out}",
     )
