@@ -24,7 +24,7 @@ def train_command(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (or continue with --resume)."),
     alpha: float = typer.Option(1.0, help="Width multiplier."),
-    size: str = typer.Option("32", help="Input side, or HEIGHTxWIDTH."),
+    size: str = typer.Option("32", help="Input side, or WIDTHxHEIGHT (such as 160x120)."),
     channels: int = typer.Option(None, help="1 (grey) or 3 (colour); default: the data's own."),
     epochs: int = typer.Option(10, help="Total epochs (with --resume: the new total)."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per step."),

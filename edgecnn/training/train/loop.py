@@ -336,7 +336,7 @@ def train(
         data: Folder of class sub-folders, IDX directory or dataset name (see :mod:`edgecnn.training.data`).
         out: Run directory; must be empty or missing unless ``resume`` or ``force``.
         alpha: Width multiplier.
-        size: Input side or ``(height, width)`` / ``"HxW"``.
+        size: Input side, ``"WIDTHxHEIGHT"`` or a ``(height, width)`` pair (see ``edgecnn.training.zoo.input_size``).
         channels: 1 or 3; None for the data's own (grey data -> 1).
         epochs: Total epochs (on resume: the new total, counting those already done).
         batch_size: Images per step.
