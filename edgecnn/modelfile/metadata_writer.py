@@ -12,12 +12,13 @@ import numpy as np
 
 from edgecnn.modelfile.metadata import METADATA_NAME, ModelMetadata
 from edgecnn.modelfile.packed_files import append_files, packed_file_names, read_packed_file
+from edgecnn.modelfile.schema import FILE_IDENTIFIER, load_schema
 from edgecnn.modelfile.standard_metadata import STANDARD_NAME, StandardMetadata, encode
 
 
 def embed_metadata(model_bytes: bytes, metadata: ModelMetadata, standard: StandardMetadata | None = None) -> bytes:
     """Returns a copy of ``model_bytes`` with ``metadata`` as the ``edgecnn`` entry and, when given, ``standard``
-    as the ``TFLITE_METADATA`` entry with its files packed. Files packed in ``model_bytes`` are dropped."""
+    as the ``TFLITE_METADATA`` entry with its files packed (other packed files are kept)."""
     entries = {METADATA_NAME: metadata.to_json_bytes()}
     if standard is None:
         return embed_entries(model_bytes, entries)
@@ -30,9 +31,9 @@ def embed_entries(model_bytes: bytes, entries: dict[str, bytes | None], files: d
     None removes the entry). Other entries are kept, and so are the packed files, with ``files`` added (a file of
     the same name is replaced)."""
     import flatbuffers
-    from ai_edge_litert import schema_py_generated as schema
 
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(model_bytes), 0))
+    schema = load_schema()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(bytearray(model_bytes), 0))
     model.buffers = model.buffers or []
     existing = {_name(entry): entry for entry in model.metadata or []}
     for name, data in entries.items():
@@ -52,7 +53,7 @@ def embed_entries(model_bytes: bytes, entries: dict[str, bytes | None], files: d
         existing[name] = entry
     model.metadata = list(existing.values())
     builder = flatbuffers.Builder(len(model_bytes) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
     packed = {name: read_packed_file(model_bytes, name) for name in packed_file_names(model_bytes)}
     return append_files(bytes(builder.Output()), {**packed, **(files or {})})
 

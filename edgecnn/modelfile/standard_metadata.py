@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.labels import LABELS_FILE, labels_text, parse_labels
 from edgecnn.core.preprocessing import Preprocessing
 from edgecnn.modelfile.packed_files import read_packed_file
-from edgecnn.modelfile.tflite_file import parse_tflite
+from edgecnn.modelfile.tflite_file import ModelFile
 
 #: The model-file ``Metadata`` entry that holds the standard metadata.
 STANDARD_NAME = "TFLITE_METADATA"
@@ -44,8 +45,6 @@ FILE_IDENTIFIER = b"M001"
 SCHEMA_VERSION = "1.5.0"
 #: Every field we write exists since schema 1.0.0 (the version tflite-support's writer computes for them).
 MIN_PARSER_VERSION = "1.0.0"
-#: The name of the packed label file.
-LABELS_FILE = "labels.txt"
 
 _COLOR_SPACES = ("UNKNOWN", "RGB", "GRAYSCALE")  # ColorSpaceType's values, in order
 #: Raw value range of an integer input fed pixels as MediaPipe does (uint8: 0..255, int8: pixel - 128).
@@ -150,7 +149,7 @@ class StandardMetadata:
         """The files the entry names, to pack into the model (the label file)."""
         if not self.labels or not self.labels_file:
             return {}
-        return {self.labels_file: ("\n".join(self.labels) + "\n").encode("utf-8")}
+        return {self.labels_file: labels_text(self.labels, self.labels_file).encode("utf-8")}
 
     def preprocessing(self, shape: tuple[int, ...] | list[int], dtype: str) -> Preprocessing:
         """The preprocessing this entry asks for, for an input tensor of ``shape`` (NHWC) and ``dtype``.
@@ -322,14 +321,6 @@ def _stats(tensor) -> tuple[list[float], list[float]] | None:
     return _floats(stats.min), _floats(stats.max)
 
 
-def parse_labels(data: bytes) -> list[str]:
-    """Class names from a label file's bytes: one per line, surrounding spaces and trailing blank lines dropped."""
-    labels = [line.strip() for line in data.decode("utf-8", errors="replace").splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
-    return labels
-
-
 def decode(entry: bytes, model_bytes: bytes = b"") -> StandardMetadata:
     """Reads a metadata flatbuffer; labels come from the files packed in ``model_bytes``.
 
@@ -379,7 +370,7 @@ def decode(entry: bytes, model_bytes: bytes = b"") -> StandardMetadata:
         if data is None:
             meta.problems.append(f"the label file {meta.labels_file} is named but not packed in the model")
         else:
-            meta.labels = parse_labels(data)
+            meta.labels = parse_labels(data.decode("utf-8", errors="replace"))
     return meta
 
 
@@ -389,5 +380,5 @@ def read_standard_metadata(model_bytes: bytes) -> StandardMetadata | None:
     Raises:
         EdgeCNNError: If the bytes are not a TFLite model or the entry is unreadable.
     """
-    entry = parse_tflite(model_bytes).metadata.get(STANDARD_NAME)
+    entry = ModelFile(model_bytes).metadata(STANDARD_NAME)
     return None if entry is None else decode(entry, model_bytes)
