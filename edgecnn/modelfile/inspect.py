@@ -201,18 +201,16 @@ def format_report(report: dict[str, Any]) -> str:
     """The human-readable text of :func:`inspect_model`'s report."""
     size = report["size_bytes"]
     lines = [f"{report['path']}: {size / 1e6:.2f} MB ({size} bytes)"]
-    if report.get("metadata"):
-        lines += _fmt_metadata(report["metadata"])
-    elif report.get("metadata_error"):
-        lines.append(f"metadata: unreadable ({report['metadata_error']})")
-    else:
-        lines.append("metadata: none (not an edgecnn export)")
-    if report.get("standard_metadata"):
-        lines += _fmt_standard(report["standard_metadata"])
-    elif report.get("standard_metadata_error"):
-        lines.append(f"standard metadata: unreadable ({report['standard_metadata_error']})")
-    else:
-        lines.append("standard metadata: none")
+    entries = (
+        ("metadata", "metadata", _fmt_metadata, "none (not an edgecnn export)"),
+        ("standard_metadata", "standard metadata", _fmt_standard, "none"),
+    )
+    for key, title, fmt, none_text in entries:
+        if report.get(key):
+            lines += fmt(report[key])
+        else:
+            error = report.get(f"{key}_error")
+            lines.append(f"{title}: unreadable ({error})" if error else f"{title}: {none_text}")
     if not report.get("metadata") and not report.get("standard_metadata"):
         lines.append("  (no labels or preprocessing in the file: pass --labels, --mean/--std to run it)")
     lines.append("tensors:")
