@@ -182,3 +182,12 @@ def test_inspect_shows_both_entries(both_entries):
     assert "  input        image: GRAYSCALE, normalisation mean [0], std [1], range [0]..[255]" in text
     assert "  output       probability: labels labels.txt (TENSOR_AXIS_LABELS, 10 packed)" in text
     assert "standard metadata: none" in format_report(inspect_model(SHIPPED))
+
+
+def test_the_generated_schema_module_is_the_recorded_version():
+    from edgecnn.modelfile import metadata_schema_py_generated as generated
+    from edgecnn.modelfile.standard_metadata import SCHEMA_VERSION
+
+    header = Path(generated.__file__).read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith(f'# TFLite model metadata schema {SCHEMA_VERSION} (file identifier "M001")')
+    assert generated.AssociatedFileType.TENSOR_AXIS_LABELS == 2 and generated.ColorSpaceType.GRAYSCALE == 2
