@@ -9,6 +9,7 @@ import typer
 from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.logs import is_quiet
 
 
 @command("train")
@@ -23,7 +24,7 @@ def train_command(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (or continue with --resume)."),
     alpha: float = typer.Option(1.0, help="Width multiplier."),
-    size: str = typer.Option("32", help="Input side, or HEIGHTxWIDTH."),
+    size: str = typer.Option("32", help="Input side, or WIDTHxHEIGHT (such as 160x120)."),
     channels: int = typer.Option(None, help="1 (grey) or 3 (colour); default: the data's own."),
     epochs: int = typer.Option(10, help="Total epochs (with --resume: the new total)."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per step."),
@@ -52,7 +53,7 @@ def train_command(
     head_width: int = _options.HEAD_WIDTH,
     scale_head: bool = _options.SCALE_HEAD,
     depth: float = _options.DEPTH,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (like the global --quiet)."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
     """Train ARCH on --data and write a run directory (best.keras, last.keras, config.json, curves...).
@@ -93,7 +94,7 @@ def train_command(
         head_width=head_width,
         scale_head=scale_head,
         depth=depth,
-        progress=not quiet,
+        progress=not is_quiet(),  # the command's --quiet or the global one
     )
     if json_out:
         echo_json(metrics)

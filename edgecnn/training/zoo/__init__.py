@@ -23,9 +23,9 @@ from edgecnn.training.zoo.registry import (
     STEM_STRIDES,
     ArchInfo,
     get_arch_info,
+    input_size,
     list_models,
     make_divisible,
-    parse_size,
     scale_depth,
     validate_build_args,
     validate_knobs,
@@ -47,7 +47,7 @@ __all__ = [
     "list_models",
     "load_pretrained",
     "make_divisible",
-    "parse_size",
+    "input_size",
     "profile_model",
     "scale_depth",
     "validate_build_args",
@@ -59,7 +59,7 @@ def build_model(
     arch: str,
     *,
     alpha: float = 1.0,
-    size: int | tuple[int, int] = 224,
+    size: int | str | tuple[int, int] = 224,
     channels: int = 3,
     classes: int = 1000,
     dropout: float | None = None,
@@ -75,7 +75,8 @@ def build_model(
     Args:
         arch: Registered name (see :func:`list_models`), e.g. ``"mobilenet_v2"``.
         alpha: Width multiplier (> 0); scales every layer's channels the way the paper / Keras does.
-        size: Input side, or ``(height, width)``; at least the architecture's ``min_size`` (32).
+        size: Input side, ``"WIDTHxHEIGHT"``, an :class:`~edgecnn.core.parsing.ImageSize` or a ``(height, width)``
+            pair (the Keras order; see :func:`input_size`); at least the architecture's ``min_size`` (32).
         channels: 1 (grayscale) or 3 (color).
         classes: Number of output classes (>= 2).
         dropout: Dropout rate before the classifier; None for the architecture's default (0.2 for MobileNets,

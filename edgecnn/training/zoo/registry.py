@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.parsing import ImageSize, parse_size
 
 #: In-model normalisation shared by every architecture: ``Rescaling(1/127.5, offset=-1)`` maps raw pixels
 #: 0..255 to [-1, 1], i.e. ``(pixel - mean) / std`` with these values.
@@ -316,40 +317,25 @@ def get_arch_info(name: str) -> ArchInfo:
     raise EdgeCNNError(f"unknown architecture {name!r}{hint} (known: {', '.join(REGISTRY)})")
 
 
-def parse_size(size: int | str | tuple[int, int] | list[int]) -> tuple[int, int]:
-    """Normalises an input size to ``(height, width)``.
+def input_size(size: int | str | ImageSize | tuple[int, int] | list[int]) -> ImageSize:
+    """A model's input size from what :func:`validate_build_args` takes.
 
-    Accepts an int (square), a ``(height, width)`` pair, or a string ``"224"`` / ``"160x120"`` (height x width).
+    Accepts an int (square), a ``"WIDTHxHEIGHT"`` string (the one order every ``--size`` flag uses, see
+    :func:`edgecnn.core.parsing.parse_size`), an :class:`~edgecnn.core.parsing.ImageSize`, or a ``(height, width)``
+    pair: the Keras order, which run directories store in ``config.json`` (``"size": [h, w]``).
 
     Raises:
-        EdgeCNNError: If the value cannot be read as one or two positive integers.
+        EdgeCNNError: If the value is none of these.
     """
-    original = size
-    if isinstance(size, str):
-        parts = size.lower().replace(",", "x").split("x")
-        try:
-            size = tuple(int(p) for p in parts)
-        except ValueError:
-            raise EdgeCNNError(f"size must be an integer or HEIGHTxWIDTH. Received size={original!r}") from None
-    if isinstance(size, bool):
-        raise EdgeCNNError(f"size must be an integer or (height, width). Received size={original!r}")
-    if isinstance(size, int):
-        size = (size, size)
-    if (
-        not isinstance(size, tuple | list)
-        or len(size) not in (1, 2)
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in size)
-    ):
-        raise EdgeCNNError(f"size must be an integer or (height, width). Received size={original!r}")
-    if len(size) == 1:
-        size = (size[0], size[0])
-    return int(size[0]), int(size[1])
+    if isinstance(size, tuple | list):
+        return ImageSize.from_hw(size)
+    return parse_size(size)
 
 
 def validate_build_args(
     arch: str,
     alpha: float = 1.0,
-    size: int | str | tuple[int, int] = 224,
+    size: int | str | ImageSize | tuple[int, int] = 224,
     channels: int = 3,
     classes: int = 1000,
     stem_stride: int = 2,
@@ -360,7 +346,8 @@ def validate_build_args(
     stride 1); :func:`validate_knobs` checks the value itself.
 
     Returns:
-        The architecture's :class:`ArchInfo` and the normalised ``(height, width)``.
+        The architecture's :class:`ArchInfo` and the input's ``(height, width)`` (the Keras order; see
+        :func:`input_size` for what ``size`` may be).
 
     Raises:
         EdgeCNNError: Naming the bad argument and repeating the value received.
@@ -373,20 +360,21 @@ def validate_build_args(
             f"alpha must be >= {info.min_alpha:g} for {info.name} (smaller widths round a layer to 0 channels). "
             f"Received alpha={alpha!r}"
         )
-    height, width = parse_size(size)
+    shape = input_size(size)
     least = info.min_side(stem_stride)
-    if min(height, width) < least:
+    if min(shape.width, shape.height) < least:
         stem = "" if least == info.min_size else f", stem stride {stem_stride}"
         hint = f"; {info.min_side(1)} with stem stride 1" if info.min_side(1) < least else ""
         raise EdgeCNNError(
             f"size must be at least {least}x{least} for {info.name} (total stride {info.total_stride}{stem}{hint}). "
-            f"Received size={height}x{width}"
+            f"Received size={shape}",
+            param="size",
         )
     if isinstance(channels, bool) or channels not in (1, 3):
         raise EdgeCNNError(f"channels must be 1 (grayscale) or 3 (color). Received channels={channels!r}")
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
         raise EdgeCNNError(f"classes must be an integer >= 2. Received classes={classes!r}")
-    return info, (height, width)
+    return info, shape.hw
 
 
 def _is_number(value) -> bool:

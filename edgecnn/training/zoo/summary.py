@@ -26,7 +26,7 @@ def summarize_model(
     Args:
         arch: Registered architecture name.
         alpha: Width multiplier.
-        size: Input side, ``(height, width)`` or ``"HxW"``; None for the architecture's default.
+        size: Input side, ``"WIDTHxHEIGHT"`` or a ``(height, width)`` pair; None for the architecture's default.
         channels: 1 or 3.
         classes: Number of classes.
         separable: Depthwise-separable convolutions; None for the architecture's default.
