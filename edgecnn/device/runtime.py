@@ -108,7 +108,8 @@ class Classifier:
         threads: Interpreter threads (None: the runtime's default).
         delegate: Path of an external delegate library, or None.
         labels: Class names; overrides the embedded ones (required length: the number of outputs).
-        preprocessing: Overrides the embedded preprocessing (needed for files without metadata).
+        preprocessing: Overrides the embedded preprocessing (needed for float-input files without metadata; a uint8
+            input without metadata gets the prepared pixels as they are, an int8 one pixel - 128).
         backend: Force one interpreter backend (see :func:`load_interpreter_class`).
 
     Raises:
@@ -151,10 +152,16 @@ class Classifier:
             preprocessing = self.metadata.preprocessing
         if preprocessing is None and self.standard is not None:
             preprocessing = self.standard.preprocessing(self.input.shape, self.input.dtype.name)
+        # A foreign quantised classifier takes pixels: uint8 as they are, int8 minus 128 (the convention of
+        # TensorFlow's hosted quantised models and examples), unless --mean/--std say otherwise.
+        foreign_pixels = self.metadata is None and self.standard is None and self.input.dtype in (np.uint8, np.int8)
+        if preprocessing is None and foreign_pixels:
+            preprocessing = Preprocessing.for_model(self.input.shape[1:3], self.input.shape[3])
         if preprocessing is None:
             raise EdgeCNNError(
-                f"{self.path.name} has no edgecnn metadata (nor standard TFLite metadata); pass the preprocessing "
-                "(--mean/--std/--bgr) to use it"
+                f"{self.path.name} has no edgecnn metadata (nor standard TFLite metadata) and a "
+                f"{self.input.dtype.name} input; pass its normalisation (--mean/--std, and --bgr if it takes BGR) "
+                "to use it"
             )
         if (preprocessing.height, preprocessing.width, preprocessing.channels) != tuple(self.input.shape[1:]):
             raise EdgeCNNError(
@@ -172,12 +179,20 @@ class Classifier:
             raise EdgeCNNError(f"{len(labels)} labels do not match the model's {self.num_classes} outputs")
         self.labels = list(labels)
         self.outputs_logits = bool(self.metadata and self.metadata.output == "logits")
+        foreign_pixels = foreign_pixels and self.preprocessing.normalization == "in-model"
         # Raw pixels into an integer input: uint8 as they are, int8 minus 128 (what MediaPipe feeds quantised models).
-        self._raw_pixels = (
+        self._raw_pixels = foreign_pixels or (
             self.preprocessing.normalization == "in-model"
             and self.input.quantized
             and self.input.dtype in (np.uint8, np.int8)
         )
+        self.input_note: str | None = None  # how inputs are fed when no metadata says so (logged once by run)
+        if foreign_pixels:
+            fed = "the prepared pixels as they are" if self.input.dtype == np.uint8 else "the prepared pixels - 128"
+            self.input_note = (
+                f"{self.path.name} has no metadata: its {self.input.dtype.name} input gets {fed} (the convention of "
+                "TensorFlow's quantized classifiers); pass --mean/--std if it expects another normalisation"
+            )
         self._batch_interpreter = None
         self._batch_size = 0
 
