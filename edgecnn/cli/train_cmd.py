@@ -55,6 +55,28 @@ def train_command(
         help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
         "feature-map side, 4x the MACs, same parameters).",
     ),
+    translate: float = typer.Option(
+        None, "--translate", help="Random shifts up to this fraction of the side; default: folders 0.1, curated sets 0."
+    ),
+    crop_pad: int = typer.Option(
+        None, "--crop-pad", help="Random crop after zero-padding each side by N pixels (0: off, the default)."
+    ),
+    erase: float = typer.Option(None, "--erase", help="Random-erasing probability (0: off, the default)."),
+    warmup_epochs: float = typer.Option(
+        None, "--warmup-epochs", help="Warm-up of the cosine schedule in epochs; default: 1 (at most 10% of the run)."
+    ),
+    weight_decay: float = typer.Option(
+        None, "--weight-decay", help="Decoupled weight decay, not on biases/BatchNorm; default: adamw 0.02, others 0."
+    ),
+    teacher: str = typer.Option(
+        None, "--teacher", help="Distil from this run directory or .keras model (keras.distillation, logits)."
+    ),
+    distill_temperature: float = typer.Option(
+        None, "--distill-temperature", help="Softmax temperature of the distillation term (default: 3)."
+    ),
+    distill_weight: float = typer.Option(
+        None, "--distill-weight", help="Weight of the distillation term; the labels get the rest (default: 0.5)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
@@ -93,6 +115,14 @@ def train_command(
         dropout=dropout,
         separable=separable,
         stem_stride=stem_stride,
+        translate=translate,
+        crop_pad=crop_pad,
+        erase=erase,
+        warmup_epochs=warmup_epochs,
+        weight_decay=weight_decay,
+        teacher=teacher,
+        distill_temperature=distill_temperature,
+        distill_weight=distill_weight,
         progress=not quiet,
     )
     if json_out:
