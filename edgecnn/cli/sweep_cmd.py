@@ -29,8 +29,8 @@ def sweep(
     quantize: str = typer.Option(
         None,
         "--quantize",
-        help="Comma-separated schemes: float32, float16, dynamic, int8, "
-        "int16x8 (default: float32,float16,dynamic,int8).",
+        help="Comma-separated schemes: float32, float16, dynamic, int8, int16x8, "
+        "int8_per_tensor (int8 exported with --per-tensor) (default: float32,float16,dynamic,int8).",
     ),
     epochs: int = typer.Option(None, "--epochs", help="Training epochs per network (default: 3)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Training batch size (default: 64)."),
@@ -43,6 +43,15 @@ def sweep(
         None,
         "--train-opt",
         help="A further trainer argument as KEY=VALUE, repeatable (e.g. optimizer=sgd, augment=false).",
+    ),
+    teacher: str = typer.Option(
+        None, "--teacher", help="Distil every trial from this run directory or .keras model (a train option)."
+    ),
+    distill_temperature: float = typer.Option(
+        None, "--distill-temperature", help="Softmax temperature of the distillation term (default: 3)."
+    ),
+    distill_weight: float = typer.Option(
+        None, "--distill-weight", help="Weight of the distillation term (default: 0.5)."
     ),
     eval_samples: int = typer.Option(
         None, "--eval-samples", help="Evaluate on the first N test images (default: all)."
@@ -122,6 +131,12 @@ def sweep(
     settings.update(normalize_settings(given))
     if train_opt:  # merged into the config file's [train_options], option by option
         settings["train_options"] = {**(settings.get("train_options") or {}), **parse_train_options(train_opt)}
+    distill = {"distill_temperature": distill_temperature, "distill_weight": distill_weight}
+    if teacher is not None:  # absolute: Ray workers and a resume from another folder find the same file
+        distill["teacher"] = str(Path(teacher).resolve())
+    if any(v is not None for v in distill.values()):
+        options = {**(settings.get("train_options") or {}), **{k: v for k, v in distill.items() if v is not None}}
+        settings["train_options"] = options
     sweep_config = config_from_mapping(settings)
     if settings.get("out") is None:
         raise EdgeCNNError("a sweep needs --out (the folder for trials, results and the report)")
