@@ -6,7 +6,9 @@ Command modules register themselves with ``@app.command(...)`` (or add a sub-app
 
 from __future__ import annotations
 
+import re
 import sys
+from typing import Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -19,11 +21,35 @@ def report_error(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def flag_for(command: Any, name: str) -> str | None:
+    """The long flag of ``command``'s option called ``name`` (its parameter name or its flag without dashes)."""
+    wanted = "--" + name.replace("_", "-")
+    for param in getattr(command, "params", ()):
+        longs = [opt for opt in param.opts if opt.startswith("--")]
+        if longs and (param.name == name or wanted in longs):
+            return longs[0]
+    return None
+
+
+def cli_message(exc: EdgeCNNError, command: Any) -> str:
+    """The message of a library error with each parameter it names shown as ``command``'s flag.
+
+    ``threads must be >= 1. Received threads=0`` becomes ``--threads must be >= 1. Received threads=0``: a name
+    is replaced where it stands as a word (not inside a path, not in ``name=value``).
+    """
+    message = str(exc)
+    for name in exc.params:
+        flag = flag_for(command, name)
+        if flag:
+            message = re.sub(rf"(?<![^\s(]){re.escape(name)}(?=[\s,;:)]|$)", flag, message)
+    return message
+
+
 def _invoke_reporting_errors(invoke, ctx: typer.Context):
     try:
         return invoke(ctx)
     except EdgeCNNError as exc:
-        report_error(str(exc))
+        report_error(cli_message(exc, ctx.command))
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
 
@@ -22,7 +23,7 @@ def train_command(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (or continue with --resume)."),
     alpha: float = typer.Option(1.0, help="Width multiplier."),
-    size: str = typer.Option("32", help="Input side, or HEIGHTxWIDTH."),
+    size: str = typer.Option("32", help="Input side, or WIDTHxHEIGHT (such as 160x120)."),
     channels: int = typer.Option(None, help="1 (grey) or 3 (colour); default: the data's own."),
     epochs: int = typer.Option(10, help="Total epochs (with --resume: the new total)."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per step."),
@@ -47,14 +48,10 @@ def train_command(
     separable: bool = typer.Option(
         None, "--separable/--no-separable", help="Depthwise-separable convolutions; default: the architecture's."
     ),
-    stem_stride: int = typer.Option(
-        2,
-        "--stem-stride",
-        min=1,
-        max=2,
-        help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
-        "feature-map side, 4x the MACs, same parameters).",
-    ),
+    stem_stride: int = _options.STEM_STRIDE,
+    head_width: int = _options.HEAD_WIDTH,
+    scale_head: bool = _options.SCALE_HEAD,
+    depth: float = _options.DEPTH,
     translate: float = typer.Option(
         None, "--translate", help="Random shifts up to this fraction of the side; default: folders 0.1, curated sets 0."
     ),
@@ -71,12 +68,8 @@ def train_command(
     teacher: str = typer.Option(
         None, "--teacher", help="Distil from this run directory or .keras model (keras.distillation, logits)."
     ),
-    distill_temperature: float = typer.Option(
-        None, "--distill-temperature", help="Softmax temperature of the distillation term (default: 3)."
-    ),
-    distill_weight: float = typer.Option(
-        None, "--distill-weight", help="Weight of the distillation term; the labels get the rest (default: 0.5)."
-    ),
+    distill_temperature: float | None = _options.DISTILL_TEMPERATURE,
+    distill_weight: float | None = _options.DISTILL_WEIGHT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
@@ -115,6 +108,9 @@ def train_command(
         dropout=dropout,
         separable=separable,
         stem_stride=stem_stride,
+        head_width=head_width,
+        scale_head=scale_head,
+        depth=depth,
         translate=translate,
         crop_pad=crop_pad,
         erase=erase,

@@ -258,7 +258,9 @@ class PipelineMetrics:
         try:  # imported here: ~40 ms that only `--http` needs
             from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
         except ImportError as exc:
-            raise EdgeCNNError(f"--http needs prometheus-client ({exc}); pip install 'edgecnn[device]'") from None
+            raise EdgeCNNError(
+                f"http needs prometheus-client ({exc}); pip install 'edgecnn[device]'", param="http"
+            ) from None
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(PipelineCollector(stats, live))
         ProcessCollector(registry=self.registry)

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from edgecnn.core.errors import EdgeCNNError
-from edgecnn.device.postprocess import EmaSmoother, Label, top_k
+from edgecnn.device.postprocess import EmaSmoother, Label, check_selection, top_k
 from edgecnn.device.runtime import Classifier
 from edgecnn.device.sources import Frame
 
@@ -80,10 +79,7 @@ class FramePipeline:
         smooth: float | None = None,
         source: str = "",
     ) -> None:
-        if k < 1:
-            raise EdgeCNNError(f"--top-k must be >= 1. Received top_k={k}")
-        if not 0.0 <= threshold <= 1.0:
-            raise EdgeCNNError(f"--threshold must be in [0, 1]. Received threshold={threshold}")
+        check_selection(k, threshold)
         self.classifier = classifier
         self.k = k
         self.threshold = threshold

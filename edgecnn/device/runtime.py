@@ -308,7 +308,7 @@ def override_preprocessing(
             raise EdgeCNNError(f"input must be an NHWC image with 1 or 3 channels, got shape {tuple(shape)}")
         spec = Preprocessing.for_model((int(shape[1]), int(shape[2])), int(shape[3]))
     if std is not None and any(value <= 0 for value in std):
-        raise EdgeCNNError(f"--std must be > 0. Received std={list(std)}")
+        raise EdgeCNNError(f"std must be > 0. Received std={list(std)}", param="std")
     changes: dict[str, Any] = {}
     if mean is not None or std is not None:
         changes.update(normalization="mean-std", mean=tuple(mean or (0.0,)), std=tuple(std or (1.0,)))

@@ -124,7 +124,7 @@ def prepare_folder(config: SweepConfig, out: Path, *, resume: bool) -> dict[str,
     """
     sweep_file = out / SWEEP_FILE
     if out.exists() and not out.is_dir():
-        raise EdgeCNNError(f"--out must be a folder. Received {out}")
+        raise EdgeCNNError(f"out must be a folder. Received out={str(out)!r}", param="out")
     previous = None
     if sweep_file.is_file() or (out / TRIALS_DIR).is_dir():
         if not resume:

@@ -289,7 +289,7 @@ def _echo(progress: bool, message: str) -> None:
 
 
 def _model_record(
-    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, stem_stride: int
+    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, knobs: dict
 ):
     return {
         "arch": info.name,
@@ -299,13 +299,17 @@ def _model_record(
         "classes": classes,
         "dropout": float(info.default_dropout if dropout is None else dropout),
         "separable": bool(info.default_separable if separable is None else separable),
-        "stem_stride": int(stem_stride),
+        **knobs,
     }
 
 
 def build_from_record(model: dict[str, Any]):
-    """Builds the (untrained) zoo model a run's ``config["model"]`` describes."""
-    from edgecnn.training.zoo import build_model
+    """Builds the (untrained) zoo model a run's ``config["model"]`` describes.
+
+    Knobs a run recorded before they existed (``stem_stride``, ``head_width``, ``scale_head``, ``depth``) take
+    their defaults, the architecture those runs trained.
+    """
+    from edgecnn.training.zoo import ARCH_KNOBS, build_model
 
     return build_model(
         model["arch"],
@@ -315,7 +319,7 @@ def build_from_record(model: dict[str, Any]):
         classes=model["classes"],
         dropout=model["dropout"],
         separable=model["separable"],
-        stem_stride=model.get("stem_stride", 2),
+        **{key: model.get(key, default) for key, default in ARCH_KNOBS.items()},
     )
 
 
@@ -389,6 +393,9 @@ def train(
     dropout: float | None = None,
     separable: bool | None = None,
     stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
     progress: bool = True,
     force: bool = False,
     callbacks: list | None = None,
@@ -409,7 +416,7 @@ def train(
         data: Folder of class sub-folders, IDX directory or dataset name (see :mod:`edgecnn.training.data`).
         out: Run directory; must be empty or missing unless ``resume`` or ``force``.
         alpha: Width multiplier.
-        size: Input side or ``(height, width)`` / ``"HxW"``.
+        size: Input side, ``"WIDTHxHEIGHT"`` or a ``(height, width)`` pair (see ``edgecnn.training.zoo.input_size``).
         channels: 1 or 3; None for the data's own (grey data -> 1).
         epochs: Total epochs (on resume: the new total, counting those already done).
         batch_size: Images per step.
@@ -432,6 +439,10 @@ def train(
         separable: Depthwise-separable convolutions; None for the architecture's default.
         stem_stride: Stride of the first convolution: 2 (the papers) or 1 (small inputs; 4x the MACs, see
             :func:`edgecnn.training.zoo.build_model`).
+        head_width: Channels of the architecture's head layer (e.g. MobileNetV2's 1280-channel ``Conv_1``); None
+            for the paper's.
+        scale_head: Scale the head with ``alpha`` at every width.
+        depth: Depth multiplier in (0, 1]: each stage keeps ``ceil(repeats * depth)`` blocks.
         progress: Print progress (a Keras progress bar per epoch) on stderr.
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
@@ -454,7 +465,7 @@ def train(
         EdgeCNNError: For bad arguments or unusable data.
         KeyboardInterrupt: After writing a resumable ``last.keras`` when interrupted.
     """
-    from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args
+    from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args, validate_knobs
     from edgecnn.training.zoo.transfer import HEAD_LAYERS
 
     out = Path(out)
@@ -498,6 +509,10 @@ def train(
         if teacher is None and (distill_temperature is not None or distill_weight is not None):
             raise EdgeCNNError("--distill-temperature and --distill-weight need --teacher")
         info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
+        knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+        if weights and knobs["depth"] != 1.0:
+            # Fewer blocks renumber the layers, so a transfer by name would pair the wrong blocks.
+            raise EdgeCNNError(f"pretrained weights need depth=1 (the paper's blocks). Received depth={depth!r}")
         if freeze_backbone and fine_tune_at is not None:
             raise EdgeCNNError("use either freeze_backbone or fine_tune_at, not both")
 
@@ -529,7 +544,7 @@ def train(
                 "weight": float(DEFAULT_WEIGHT if distill_weight is None else distill_weight),
             }
         model_record = _model_record(
-            info, height, width, channels, source.num_classes, alpha, dropout, separable, stem_stride
+            info, height, width, channels, source.num_classes, alpha, dropout, separable, knobs
         )
         config = {
             "edgecnn_version": __version__,
