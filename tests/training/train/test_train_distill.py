@@ -148,6 +148,13 @@ def test_teacher_run_records_its_teacher_and_resumes(colour_folder, tmp_path):
         train_mod.train("squeezenet_1_1", None, out, epochs=1, resume=True, progress=False)
     assert {"config.json", "last.keras", "state.json", "labels.txt"} <= {p.name for p in out.iterdir()}
     shutil.move(moved, teacher_dir)
+    # A run recorded before the recipe options existed resumes with today's values for them.
+    assert config["train"]["warmup_epochs"] is None and config["train"]["augment"]["crop_pad"] == 0
+    for key in ("warmup_epochs", "weight_decay"):
+        del config["train"][key]
+    for key in ("crop_pad", "erase"):
+        del config["train"]["augment"][key]
+    (out / "config.json").write_text(json.dumps(config))
     metrics = train_mod.train("squeezenet_1_1", None, out, epochs=1, resume=True, progress=False)
     assert metrics["epochs"] == 1
     # The stored student is the plain softmax model: it loads and predicts without the teacher.
