@@ -170,26 +170,11 @@ def test_teacher_run_records_its_teacher_and_resumes(colour_folder, tmp_path):
 def test_teacher_with_other_classes_is_refused(colour_folder, tmp_path):
     teacher = build_model("mobilenet_v1", alpha=0.25, size=32, channels=3, classes=4)
     teacher.save(tmp_path / "four.keras")
-    result = CliRunner().invoke(
-        app,
-        ["train", "squeezenet_1_1", "--data", str(colour_folder), "--out", str(tmp_path / "s"), "--teacher"]
-        + [str(tmp_path / "four.keras")],
-    )
+    base = ["train", "squeezenet_1_1", "--data", str(colour_folder), "--out", str(tmp_path / "s")]
+    result = CliRunner().invoke(app, [*base, "--teacher", str(tmp_path / "four.keras")])
     assert result.exit_code == 2 and "4 classes; the data has 3" in result.stderr
     assert not (tmp_path / "s").exists()
-    lone = CliRunner().invoke(
-        app,
-        [
-            "train",
-            "squeezenet_1_1",
-            "--data",
-            str(colour_folder),
-            "--out",
-            str(tmp_path / "s"),
-            "--distill-weight",
-            "1",
-        ],
-    )
+    lone = CliRunner().invoke(app, [*base, "--distill-weight", "1"])
     assert lone.exit_code == 2 and "need --teacher" in lone.stderr
 
 
