@@ -9,6 +9,7 @@ import typer
 from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.logs import is_quiet
 
 
 @command("train")
@@ -70,7 +71,7 @@ def train_command(
     ),
     distill_temperature: float | None = _options.DISTILL_TEMPERATURE,
     distill_weight: float | None = _options.DISTILL_WEIGHT,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (like the global --quiet)."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
     """Train ARCH on --data and write a run directory (best.keras, last.keras, config.json, curves...).
@@ -119,7 +120,7 @@ def train_command(
         teacher=teacher,
         distill_temperature=distill_temperature,
         distill_weight=distill_weight,
-        progress=not quiet,
+        progress=not is_quiet(),  # the command's --quiet or the global one
     )
     if json_out:
         echo_json(metrics)

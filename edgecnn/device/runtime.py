@@ -104,7 +104,8 @@ class Classifier:
         threads: Interpreter threads (None: the runtime's default).
         delegate: Path of an external delegate library, or None.
         labels: Class names; overrides the embedded ones (required length: the number of outputs).
-        preprocessing: Overrides the embedded preprocessing (needed for files without edgecnn metadata).
+        preprocessing: Overrides the embedded preprocessing (needed for float-input files without edgecnn
+            metadata; a uint8 input without metadata gets the prepared pixels as they are, an int8 one pixel - 128).
         backend: Force one interpreter backend (see :func:`load_interpreter_class`).
 
     Raises:
@@ -142,9 +143,15 @@ class Classifier:
 
         if preprocessing is None and self.metadata is not None:
             preprocessing = self.metadata.preprocessing
+        # A foreign quantised classifier takes pixels: uint8 as they are, int8 minus 128 (the convention of
+        # TensorFlow's hosted quantised models and examples), unless --mean/--std say otherwise.
+        foreign_pixels = self.metadata is None and self.input.dtype in (np.uint8, np.int8)
+        if preprocessing is None and foreign_pixels:
+            preprocessing = Preprocessing.for_model(self.input.shape[1:3], self.input.shape[3])
         if preprocessing is None:
             raise EdgeCNNError(
-                f"{self.path.name} has no edgecnn metadata; pass the preprocessing (--mean/--std/--bgr) to use it"
+                f"{self.path.name} has no edgecnn metadata and a {self.input.dtype.name} input; pass its "
+                "normalisation (--mean/--std, and --bgr if it takes BGR) to use it"
             )
         if (preprocessing.height, preprocessing.width, preprocessing.channels) != tuple(self.input.shape[1:]):
             raise EdgeCNNError(
@@ -160,12 +167,20 @@ class Classifier:
             raise EdgeCNNError(f"{len(labels)} labels do not match the model's {self.num_classes} outputs")
         self.labels = list(labels)
         self.outputs_logits = bool(self.metadata and self.metadata.output == "logits")
-        self._raw_pixels = (
+        foreign_pixels = foreign_pixels and self.preprocessing.normalization == "in-model"
+        self._raw_pixels = foreign_pixels or (
             self.preprocessing.normalization == "in-model"
             and self.input.quantized
             and self.input.scale == 1.0
             and (self.input.dtype, self.input.zero_point) in ((np.uint8, 0), (np.int8, -128))
         )
+        self.input_note: str | None = None  # how inputs are fed when no metadata says so (logged once by run)
+        if foreign_pixels:
+            fed = "the prepared pixels as they are" if self.input.dtype == np.uint8 else "the prepared pixels - 128"
+            self.input_note = (
+                f"{self.path.name} has no metadata: its {self.input.dtype.name} input gets {fed} (the convention of "
+                "TensorFlow's quantized classifiers); pass --mean/--std if it expects another normalisation"
+            )
         self._batch_interpreter = None
         self._batch_size = 0
 
@@ -258,23 +273,6 @@ class Classifier:
                 self._batch_size = 1
             self._batch_interpreter = interpreter
         return self._batch_interpreter, self._batch_size
-
-
-def read_labels(path: str | os.PathLike) -> list[str]:
-    """Class names from a text file, one per line (trailing blank lines ignored), for ``--labels``.
-
-    Raises:
-        EdgeCNNError: If the file is missing or holds no label.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise EdgeCNNError(f"labels file not found: {path}")
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
-    if not labels:
-        raise EdgeCNNError(f"labels file is empty: {path}")
-    return labels
 
 
 def override_preprocessing(

@@ -14,6 +14,7 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,11 @@ import numpy as np
 
 from edgecnn import __version__
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import write_json_atomic, write_text_atomic
+from edgecnn.core.files import write_json_atomic
+from edgecnn.core.labels import write_labels
+from edgecnn.core.logs import echo
 from edgecnn.core.preprocessing import RESIZE_MODES, Preprocessing
+from edgecnn.core.timestamps import utc_now
 from edgecnn.training import runs
 from edgecnn.training._tf import import_tf
 from edgecnn.training.data import data_config, make_splits, open_source, prepare_split, resolve_split
@@ -283,11 +287,6 @@ class _SkippedFilesWarning(keras.callbacks.Callback):
             self.done = True
 
 
-def _echo(progress: bool, message: str) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
 def _model_record(
     info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, knobs: dict
 ):
@@ -443,7 +442,8 @@ def train(
             for the paper's.
         scale_head: Scale the head with ``alpha`` at every width.
         depth: Depth multiplier in (0, 1]: each stage keeps ``ceil(repeats * depth)`` blocks.
-        progress: Print progress (a Keras progress bar per epoch) on stderr.
+        progress: Print progress on stderr: a Keras progress bar per epoch and a line per stage (through
+            :func:`edgecnn.core.logs.echo`, so ``--quiet`` also silences them).
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
         stream: Decode image folders on the fly (True), into memory (False) or by size (None).
@@ -467,6 +467,10 @@ def train(
     """
     from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args, validate_knobs
     from edgecnn.training.zoo.transfer import HEAD_LAYERS
+
+    def say(message: str) -> None:
+        if progress:
+            echo(message)
 
     out = Path(out)
     _check_run_dir(out, resume=resume, force=force)
@@ -508,7 +512,7 @@ def train(
         _check_recipe(augment, translate, crop_pad, erase, warmup_epochs, weight_decay, schedule)
         if teacher is None and (distill_temperature is not None or distill_weight is not None):
             raise EdgeCNNError("--distill-temperature and --distill-weight need --teacher")
-        info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
+        info, (height, width) = validate_build_args(arch, alpha, size, channels or 1, stem_stride=stem_stride)
         knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
         if weights and knobs["depth"] != 1.0:
             # Fewer blocks renumber the layers, so a transfer by name would pair the wrong blocks.
@@ -523,7 +527,9 @@ def train(
     splits = make_splits(source, val_split=val_split, seed=seed, max_samples=max_samples)
     if not resume:
         channels = channels or source.channels
-        info, (height, width) = validate_build_args(arch, alpha, size, channels, source.num_classes)
+        info, (height, width) = validate_build_args(
+            arch, alpha, size, channels, source.num_classes, stem_stride=stem_stride
+        )
         spec = Preprocessing.for_model((height, width), channels, resize_mode)
         lr = float(lr) if lr is not None else default_lr(optimizer, batch_size, info.name)
         augment_cfg = (
@@ -548,7 +554,7 @@ def train(
         )
         config = {
             "edgecnn_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "created": utc_now(),
             "model": model_record,
             "preprocessing": spec.to_dict(),
             "data": data_config(source, val_split=val_split, seed=seed, max_samples=max_samples),
@@ -571,13 +577,13 @@ def train(
             },
         }
         _reset_run_dir(out)
-        write_text_atomic(out / runs.LABELS, "".join(f"{label}\n" for label in source.labels))
+        write_labels(out / runs.LABELS, source.labels)
     elif list(source.labels) != list(config["labels"]):
         raise EdgeCNNError(f"the classes of {source.location} changed since {out} was started")
     write_json_atomic(out / runs.CONFIG, config)
 
     augment_obj = Augment.from_dict(augment_cfg) if augment_cfg else None
-    _echo(progress, f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
+    say(f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
     inputs = _build_inputs(
         splits,
         spec,
@@ -595,8 +601,7 @@ def train(
     family = get_arch_info(model_record["arch"]).family
     if not resume and weights:
         report = load_pretrained(model, model_record["arch"], model_record["alpha"], weights)
-        _echo(
-            progress,
+        say(
             f"weights: {len(report.copied)} layers from {weights}"
             + (f", {', '.join(report.skipped)} re-initialised" if report.skipped else ""),
         )
@@ -607,7 +612,7 @@ def train(
         fine_tune_at=config["train"]["fine_tune_at"],
     )
     if frozen:
-        _echo(progress, f"frozen: the first {frozen} layers")
+        say(f"frozen: the first {frozen} layers")
     model.compile(
         optimizer=make_optimizer(
             optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch, warmup_epochs), weight_decay
@@ -617,11 +622,11 @@ def train(
     )
     trained = model
     if distill_cfg:
-        trained = _distiller(model, loaded_teacher, distill_cfg, label_smoothing, progress)
+        trained = _distiller(model, loaded_teacher, distill_cfg, label_smoothing, say)
     initial_epoch = 0
     if resume:
         initial_epoch = _restore(model, out / runs.LAST, int(state.get("epoch", 0)), inputs.steps_per_epoch)
-        _echo(progress, f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
+        say(f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
 
     bare = keras.models.clone_model(model)
     monitor = "val_accuracy" if inputs.val is not None else "accuracy"
@@ -656,10 +661,12 @@ def train(
             )
     except KeyboardInterrupt:
         checkpoint.save_last(interrupted=True)
-        _echo(
-            True,
-            f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
-            f"{model_record['arch']} --out {out} --resume --epochs {epochs}",
+        log.warning(
+            "interrupted after epoch %d; continue with: edgecnn train %s --out %s --resume --epochs %d",
+            checkpoint.state["epoch"],
+            model_record["arch"],
+            out,
+            epochs,
         )
         raise
 
@@ -667,8 +674,7 @@ def train(
         out, splits, spec, source, inputs, checkpoint, clock, epochs - initial_epoch, model_record["arch"], batch_size
     )
     write_json_atomic(out / runs.METRICS, metrics)
-    _echo(
-        progress,
+    say(
         f"done: val accuracy {metrics['val_accuracy']}, {metrics['eval_split']} accuracy "
         f"{metrics['test_accuracy']} -> {out}",
     )
@@ -690,7 +696,7 @@ def _restore(model, last_path: Path, epochs_done: int, steps_per_epoch: int) -> 
     return epochs_done
 
 
-def _distiller(model, teacher, distill_cfg: dict[str, Any], label_smoothing: float, progress: bool):
+def _distiller(model, teacher, distill_cfg: dict[str, Any], label_smoothing: float, say: Callable[[str], None]):
     """Wraps ``model`` and the teacher (loaded now from the run's record when None) in a compiled Distiller.
 
     It shares ``model``'s optimizer, so ``last.keras`` (the student, saved with that optimizer) resumes it.
@@ -700,8 +706,7 @@ def _distiller(model, teacher, distill_cfg: dict[str, Any], label_smoothing: flo
     teacher = teacher or reload_teacher(distill_cfg["teacher"])
     record = teacher.record
     accuracy = f", {100 * record['accuracy']:.2f}% {record['accuracy_split']}" if record.get("accuracy") else ""
-    _echo(
-        progress,
+    say(
         f"teacher: {record['arch']} from {record['path']}{accuracy}; temperature {distill_cfg['temperature']:g}, "
         f"weight {distill_cfg['weight']:g}",
     )
@@ -728,12 +733,12 @@ def _final_metrics(
     arch: str,
     batch_size: int,
 ) -> dict[str, Any]:
-    from edgecnn.training.evaluate import score
+    from edgecnn.training.evaluate import keras_probabilities, score
 
     best_model = load_model(out / runs.BEST)
     eval_split = resolve_split(splits, "test", source.location) if ("test" in splits or "val" in splits) else "train"
     x, y = prepare_split(splits[eval_split], spec, where=f"{source.location} ({eval_split})")
-    probs = best_model.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+    probs = keras_probabilities(best_model, x, batch_size)
     scores = score(probs, y, source.labels)
     state = checkpoint.state
     images_per_s = inputs.n_train * session_epochs / clock.train_seconds if clock.train_seconds > 0 else None
