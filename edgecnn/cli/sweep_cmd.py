@@ -14,8 +14,10 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.cli import _options
 from edgecnn.cli._app import EdgeCommand, app, cli_message, echo_json, make_app
 from edgecnn.cli._declare import (
+    INPUT,
     INPUT_OR_NAME,
     OUTPUT,
     app_command,
@@ -51,7 +53,7 @@ def sweep(
         "--quantize",
         item=str,
         metavar="SCHEME[,...]",
-        help="Schemes: float32, float16, dynamic, int8, int16x8.",
+        help="Schemes: float32, float16, dynamic, int8, int16x8, int8_per_tensor (int8 exported with --per-tensor).",
     ),
     epochs: int = typer.Option(None, "--epochs", help="Training epochs per network."),
     batch_size: int = typer.Option(None, "--batch-size", help="Training batch size."),
@@ -67,6 +69,11 @@ def sweep(
         metavar="KEY=VALUE",
         help="A further trainer argument as KEY=VALUE, repeatable (e.g. optimizer=sgd, augment=false).",
     ),
+    teacher: str | None = path_option(
+        None, "--teacher", role=INPUT, help="Distil every trial from this run directory or .keras model."
+    ),
+    distill_temperature: float | None = _options.DISTILL_TEMPERATURE,
+    distill_weight: float | None = _options.DISTILL_WEIGHT,
     eval_samples: int | None = typer.Option(
         None, "--eval-samples", help="Evaluate on the first N test images (default: all)."
     ),
@@ -133,9 +140,19 @@ def sweep(
 
 
 def sweep_config_of(params: dict):
-    """The :class:`~edgecnn.sweep.config.SweepConfig` of parsed ``sweep`` parameters (validated on creation)."""
+    """The :class:`~edgecnn.sweep.config.SweepConfig` of parsed ``sweep`` parameters (validated on creation).
+
+    ``--teacher``, ``--distill-temperature`` and ``--distill-weight`` become train options (the teacher as an
+    absolute path, so that Ray workers and a resume from another folder find the same file).
+    """
     from edgecnn.sweep.config import SweepConfig
 
+    distill = {name: params.get(name) for name in ("teacher", "distill_temperature", "distill_weight")}
+    if distill["teacher"] is not None:
+        distill["teacher"] = str(Path(distill["teacher"]).resolve())
+    given = {name: value for name, value in distill.items() if value is not None}
+    if given:
+        params = {**params, "train_options": {**(params.get("train_options") or {}), **given}}
     return from_params(SweepConfig, params)
 
 

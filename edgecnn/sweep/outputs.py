@@ -35,7 +35,8 @@ def write_outputs(
     if plots:
         from edgecnn.sweep.plots import plot_fronts
 
-        drawn = plot_fronts(rows, fronts, out, threads=meta.get("config", {}).get("threads"))
+        config = meta.get("config", {})
+        drawn = plot_fronts(rows, fronts, out, threads=config.get("threads"), data=config.get("data"))
     else:  # keep links to plots drawn earlier
         drawn = {name: file for name, file in PLOT_FILES.items() if (out / file).is_file()}
     write_text_atomic(out / "report.md", render_report(rows, meta, drawn))

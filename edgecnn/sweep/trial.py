@@ -24,7 +24,7 @@ from typing import Any
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
 from edgecnn.core.timestamps import utc_now
-from edgecnn.sweep.config import SweepConfig, Trial
+from edgecnn.sweep.config import SweepConfig, Trial, export_arguments
 from edgecnn.sweep.results import empty_row, is_ok, read_row, write_row
 
 TRAIN_MARKER = "train.json"
@@ -165,10 +165,17 @@ def measure_scheme(
 
     path = trial_dir / model_file(scheme)
     stage(f"exporting {scheme}")
-    calib = {"calib_samples": config.calib_samples} if config.calib_samples else {}
+    quantize, options = export_arguments(scheme)
+    if config.calib_samples:
+        options = {**options, "calib_samples": config.calib_samples}
     with open(trial_dir / "export.log", "a", encoding="utf-8") as log:
         export(
-            trial_dir / RUN_DIR, path, quantize=scheme, verify=False, log=lambda line: log.write(line + "\n"), **calib
+            trial_dir / RUN_DIR,
+            path,
+            quantize=quantize,
+            verify=False,
+            log=lambda line: log.write(line + "\n"),
+            **options,
         )
     row["file_bytes"] = path.stat().st_size
 

@@ -7,11 +7,14 @@ directory current after every epoch and finally scores the best model on the tes
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import math
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +85,31 @@ def _check_options(
         raise EdgeCNNError(f"label_smoothing must be in [0, 1). Received label_smoothing={label_smoothing!r}")
     if resize_mode not in RESIZE_MODES:
         raise EdgeCNNError(f"resize_mode must be one of {', '.join(RESIZE_MODES)}. Received {resize_mode!r}")
+
+
+def _check_recipe(
+    augment: bool,
+    translate: float | None,
+    crop_pad: int | None,
+    erase: float | None,
+    warmup_epochs: float | None,
+    weight_decay: float | None,
+    schedule: str,
+) -> None:
+    given = {"translate": translate, "crop_pad": crop_pad, "erase": erase}
+    if not augment and any(v for v in given.values()):
+        name = next(k for k, v in given.items() if v)
+        raise EdgeCNNError(f"--{name.replace('_', '-')} needs augmentation on (it was turned off with --no-augment)")
+    Augment(**{k: v for k, v in given.items() if v is not None})  # validates the values
+    if warmup_epochs is not None:
+        if not (isinstance(warmup_epochs, int | float) and math.isfinite(warmup_epochs) and warmup_epochs >= 0):
+            raise EdgeCNNError(f"warmup_epochs must be a number >= 0. Received warmup_epochs={warmup_epochs!r}")
+        if schedule != "cosine":
+            raise EdgeCNNError(f"warmup_epochs applies to the cosine schedule, not {schedule}")
+    if weight_decay is not None and not (
+        isinstance(weight_decay, int | float) and math.isfinite(weight_decay) and weight_decay >= 0
+    ):
+        raise EdgeCNNError(f"weight_decay must be a number >= 0. Received weight_decay={weight_decay!r}")
 
 
 def _check_run_dir(out: Path, *, resume: bool, force: bool) -> None:
@@ -294,6 +322,49 @@ def build_from_record(model: dict[str, Any]):
     )
 
 
+def _files_of(out: Path) -> dict[str, tuple[int, int]]:
+    """``(inode, mtime)`` of the run files in ``out``: what tells a file written since apart from an old one."""
+    found = {}
+    for name in RUN_FILES:
+        try:
+            stat = (out / name).stat()
+        except OSError:
+            continue
+        found[name] = (stat.st_ino, stat.st_mtime_ns)
+    return found
+
+
+def _nothing_left_on_early_failure(func):
+    """Makes a new run that fails before its first checkpoint remove what it wrote into ``out``.
+
+    A start that fails (no network for ``--weights imagenet``, an unreadable teacher, an error in the first
+    epoch) would otherwise leave ``config.json`` and ``labels.txt`` behind, and the retry would be refused as a
+    non-empty run directory. Files the call did not write, and every file of a resumed run, are kept.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        out, resume = Path(bound.arguments["out"]), bound.arguments.get("resume", False)
+        existed = out.is_dir()
+        before = _files_of(out)
+        try:
+            return func(*args, **kwargs)
+        except BaseException:
+            after = _files_of(out)
+            wrote_checkpoint = runs.LAST in after and after[runs.LAST] != before.get(runs.LAST)
+            if not resume and not wrote_checkpoint:
+                for name, stamp in after.items():
+                    if before.get(name) != stamp:
+                        (out / name).unlink(missing_ok=True)
+                if not existed and out.is_dir() and not any(out.iterdir()):
+                    out.rmdir()
+            raise
+
+    return wrapper
+
+
+@_nothing_left_on_early_failure
 def train(
     arch: str,
     data: str,
@@ -328,6 +399,14 @@ def train(
     force: bool = False,
     callbacks: list | None = None,
     stream: bool | None = None,
+    translate: float | None = None,
+    crop_pad: int | None = None,
+    erase: float | None = None,
+    warmup_epochs: float | None = None,
+    weight_decay: float | None = None,
+    teacher: str | Path | None = None,
+    distill_temperature: float | None = None,
+    distill_weight: float | None = None,
 ) -> dict[str, Any]:
     """Trains a zoo model on a data source and writes a run directory.
 
@@ -368,6 +447,16 @@ def train(
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
         stream: Decode image folders on the fly (True), into memory (False) or by size (None).
+        translate: Largest random shift as a fraction of the side; None for the data's default (folders 0.1,
+            curated sets 0). Needs ``augment``.
+        crop_pad: Random crop after zero-padding every side by this many pixels; None for the default (off).
+        erase: Random-erasing probability; None for the default (off).
+        warmup_epochs: Linear warm-up of the cosine schedule in epochs; None for one epoch (at most 10% of the run).
+        weight_decay: Decoupled weight decay (not on biases/BatchNorm); None for the optimizer's (adamw 0.02).
+        teacher: Distil from this run directory or ``.keras`` model (see :mod:`edgecnn.training.train.distill`);
+            recorded in ``config.json`` and reloaded on resume.
+        distill_temperature: Softmax temperature of the distillation term (default 3, Keras').
+        distill_weight: Weight of the distillation term; the labels' loss gets the rest (default 0.5).
 
     Returns:
         The content of ``metrics.json``.
@@ -387,6 +476,7 @@ def train(
     _check_run_dir(out, resume=resume, force=force)
     state: dict[str, Any] = {}
     history: list[dict[str, Any]] = []
+    loaded_teacher = None
     if resume:
         run = runs.load_run(out)
         config = run.config
@@ -405,6 +495,12 @@ def train(
         )
         batch_size, schedule, optimizer = opts["batch_size"], opts["schedule"], opts["optimizer"]
         lr, label_smoothing, augment_cfg = opts["lr"], opts["label_smoothing"], opts["augment"]
+        # Options recorded since the run's edgecnn version may be missing: today's defaults (None) apply.
+        warmup_epochs, weight_decay, distill_cfg = (
+            opts.get("warmup_epochs"),
+            opts.get("weight_decay"),
+            opts.get("distill"),
+        )
         spec = Preprocessing.from_dict(config["preprocessing"])
         model_record = config["model"]
         if state.get("epoch", 0) >= epochs:
@@ -413,6 +509,9 @@ def train(
             )
     else:
         _check_options(epochs, batch_size, lr, schedule, optimizer, label_smoothing, resize_mode)
+        _check_recipe(augment, translate, crop_pad, erase, warmup_epochs, weight_decay, schedule)
+        if teacher is None and (distill_temperature is not None or distill_weight is not None):
+            raise EdgeCNNError("--distill-temperature and --distill-weight need --teacher")
         info, (height, width) = validate_build_args(arch, alpha, size, channels or 1, stem_stride=stem_stride)
         knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
         if weights and knobs["depth"] != 1.0:
@@ -434,8 +533,22 @@ def train(
         spec = Preprocessing.for_model((height, width), channels, resize_mode)
         lr = float(lr) if lr is not None else default_lr(optimizer, batch_size, info.name)
         augment_cfg = (
-            Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict() if augment else None
+            Augment.for_source(source.kind, flip=source.flip if flip is None else flip)
+            .with_options(translate=translate, crop_pad=crop_pad, erase=erase)
+            .to_dict()
+            if augment
+            else None
         )
+        distill_cfg = None
+        if teacher is not None:
+            from edgecnn.training.train.distill import DEFAULT_TEMPERATURE, DEFAULT_WEIGHT, load_teacher
+
+            loaded_teacher = load_teacher(teacher, list(source.labels))
+            distill_cfg = {
+                "teacher": loaded_teacher.record,
+                "temperature": float(DEFAULT_TEMPERATURE if distill_temperature is None else distill_temperature),
+                "weight": float(DEFAULT_WEIGHT if distill_weight is None else distill_weight),
+            }
         model_record = _model_record(
             info, height, width, channels, source.num_classes, alpha, dropout, separable, knobs
         )
@@ -457,6 +570,9 @@ def train(
                 "freeze_backbone": freeze_backbone,
                 "fine_tune_at": fine_tune_at,
                 "augment": augment_cfg,
+                "warmup_epochs": warmup_epochs,
+                "weight_decay": weight_decay,
+                "distill": distill_cfg,
                 "seed": seed,
             },
         }
@@ -498,10 +614,15 @@ def train(
     if frozen:
         say(f"frozen: the first {frozen} layers")
     model.compile(
-        optimizer=make_optimizer(optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch)),
+        optimizer=make_optimizer(
+            optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch, warmup_epochs), weight_decay
+        ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
+    trained = model
+    if distill_cfg:
+        trained = _distiller(model, loaded_teacher, distill_cfg, label_smoothing, say)
     initial_epoch = 0
     if resume:
         initial_epoch = _restore(model, out / runs.LAST, int(state.get("epoch", 0)), inputs.steps_per_epoch)
@@ -517,19 +638,20 @@ def train(
         bare_model=bare,
         steps_per_epoch=inputs.steps_per_epoch,
         images_per_epoch=inputs.n_train,
+        student=model if trained is not model else None,
     )
     clock = _ThroughputClock()
     extra = [_SkippedFilesWarning(inputs.loader, source.location)] if inputs.loader else []
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     try:
         validation = PreciseBNValidation(
-            inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES, seed=seed
+            inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES, seed=seed, model=model
         )
         with warnings.catch_warnings():
             # Streamed folders have an unknown number of batches (unreadable files are dropped on the fly);
             # Keras warns when it first runs out of them, which is how it learns the epoch length.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            model.fit(
+            trained.fit(
                 inputs.train,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
@@ -572,6 +694,31 @@ def _restore(model, last_path: Path, epochs_done: int, steps_per_epoch: int) -> 
     # An interrupted epoch is run again from its start: the schedule restarts at that epoch's first step.
     model.optimizer.iterations.assign(epochs_done * steps_per_epoch)
     return epochs_done
+
+
+def _distiller(model, teacher, distill_cfg: dict[str, Any], label_smoothing: float, say: Callable[[str], None]):
+    """Wraps ``model`` and the teacher (loaded now from the run's record when None) in a compiled Distiller.
+
+    It shares ``model``'s optimizer, so ``last.keras`` (the student, saved with that optimizer) resumes it.
+    """
+    from edgecnn.training.train.distill import make_distiller, reload_teacher
+
+    teacher = teacher or reload_teacher(distill_cfg["teacher"])
+    record = teacher.record
+    accuracy = f", {100 * record['accuracy']:.2f}% {record['accuracy_split']}" if record.get("accuracy") else ""
+    say(
+        f"teacher: {record['arch']} from {record['path']}{accuracy}; temperature {distill_cfg['temperature']:g}, "
+        f"weight {distill_cfg['weight']:g}",
+    )
+    distiller = make_distiller(
+        model, teacher.model, temperature=distill_cfg["temperature"], weight=distill_cfg["weight"]
+    )
+    distiller.compile(
+        optimizer=model.optimizer,
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    return distiller
 
 
 def _final_metrics(
