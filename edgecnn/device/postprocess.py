@@ -38,8 +38,13 @@ def top_k(scores: np.ndarray, labels: list[str], k: int = 3, threshold: float = 
     if k <= 0:
         return []
     if k < scores.size:
-        # argpartition is O(n); sort only the k candidates. Negate for descending order, stable by index.
-        candidates = np.argpartition(-scores, k - 1)[:k]
+        # O(n): find the k-th best score (a value: the same on every CPU), keep every class above it and the
+        # lowest-index classes tied with it, then sort only those. Which tied indices np.argpartition keeps
+        # depends on its SIMD path, so quantised scores (many ties) gave different lists on x86 and aarch64.
+        kth = np.partition(scores, scores.size - k)[scores.size - k]
+        above = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)[: k - above.size]
+        candidates = np.concatenate((above, tied))
         order = candidates[np.lexsort((candidates, -scores[candidates]))]
     else:
         order = np.lexsort((np.arange(scores.size), -scores))
