@@ -134,8 +134,8 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
     if pre:
         lines.append(
             f"  input        {pre.get('height')}x{pre.get('width')}x{pre.get('channels')} "
-            f"{pre.get('color_order')}, resize {pre.get('resize_mode')}, normalisation "
-            f"{pre.get('normalization')} (mean {pre.get('mean')}, std {pre.get('std')})"
+            f"{pre.get('color_order')}, resize {pre.get('resize_mode')} (algorithm v{pre.get('version', 1)}), "
+            f"normalisation {pre.get('normalization')} (mean {pre.get('mean')}, std {pre.get('std')})"
         )
     quant = meta.get("quantization") or {}
     if quant:
