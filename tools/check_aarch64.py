@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -335,8 +336,22 @@ def report(rows: list[Row], name: str) -> bool:
         )
     failed = [r for r in rows if not r.passed()]
     passed = len(rows) - len(failed)
-    print(f"{name}: {passed} passed, {len(failed)} failed")
+    print(f"{name.split()[0]}: {passed} passed, {len(failed)} failed")
     return not failed
+
+
+def run_guest(args, cpu: str, job_list: list[Job], reference: dict[str, Path]) -> list[Row]:
+    """Every job in the guest with one emulated CPU model, compared with the x86 reference."""
+    guest = guest_side(args, cpu)
+    start = time.monotonic()
+    rows = [
+        compare(job, reference[job.name], execute(guest, job, args.work / args.name / cpu), cpu) for job in job_list
+    ]
+    print(
+        f"[aarch64] {guest.name}: {len(job_list)} commands in {time.monotonic() - start:.0f} s (emulated)",
+        file=sys.stderr,
+    )
+    return rows
 
 
 def main() -> int:
@@ -352,6 +367,9 @@ def main() -> int:
     parser.add_argument("--cpus", nargs="+", default=["cortex-a72", "cortex-a76"], help="QEMU_CPU values")
     parser.add_argument("--work", type=Path, default=REPO / ".aarch64" / "work")
     parser.add_argument("--python", default=sys.executable, help="the x86 Python (with edgecnn[device])")
+    parser.add_argument(
+        "--parallel", type=int, default=os.cpu_count() or 1, help="CPU models emulated at once (default: host cores)"
+    )
     args = parser.parse_args()
 
     inputs = make_inputs(args.work, args.python)
@@ -360,17 +378,9 @@ def main() -> int:
     reference = {}
     for job in job_list:  # the x86 reference: once per work folder and checkout state is enough, but it is cheap
         reference[job.name] = execute(x86, job, args.work / "x86_64")
-    rows = []
-    for cpu in args.cpus:
-        guest = guest_side(args, cpu)
-        start = time.monotonic()
-        for job in job_list:
-            out = execute(guest, job, args.work / args.name / cpu)
-            rows.append(compare(job, reference[job.name], out, cpu))
-        print(
-            f"[aarch64] {guest.name}: {len(job_list)} commands in {time.monotonic() - start:.0f} s (emulated)",
-            file=sys.stderr,
-        )
+    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+        per_cpu = list(pool.map(lambda cpu: run_guest(args, cpu, job_list, reference), args.cpus))
+    rows = [row for cpu_rows in per_cpu for row in cpu_rows]
     summary = [r.__dict__ for r in rows]
     (args.work / f"report-{args.name}.json").write_text(json.dumps(summary, indent=1))
     return 0 if report(rows, f"{args.name} ({Path(args.guest_python).name})") else 1

@@ -34,6 +34,8 @@ def top_k(scores: np.ndarray, labels: list[str], k: int = 3, threshold: float = 
         threshold: Classes scoring below it are left out, so the list may be shorter than ``k`` or empty.
     """
     scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    if np.isnan(scores).any():  # a broken float model: NaN classes rank last (and fail any threshold)
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     k = min(k, scores.size)
     if k <= 0:
         return []
