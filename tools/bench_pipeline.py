@@ -1,8 +1,9 @@
 """Pipeline overhead: the whole per-frame path against the raw interpreter invoke, side by side in one run.
 
 Target: preprocess (``prepare`` a 640x480 BGR frame + input conversion) + invoke + postprocess (dequantise +
-top-5) <= 1.10x the raw invoke, for an int8 MobileNet V2 (alpha 1.0, 224x224x3). Both are timed in the same loop,
-alternating run by run (see ``edgecnn.device.bench.benchmark(pipeline=True)``), so machine load hits both alike.
+top-5) <= 1.10x the raw invoke, for an int8 MobileNet V2 (alpha 1.0, 224x224x3). The pipeline is the daemon's own
+``FramePipeline.process`` (what ``edgecnn run`` calls per frame). Both are timed in the same loop, alternating run by
+run (see ``edgecnn.device.bench.benchmark(pipeline=True)``), so machine load hits both alike.
 The verdict uses the ratio of the medians; the ratios of the means and of the fastest runs are printed too.
 The model is built by ``tools/bench_models.py`` in a subprocess: this process never imports TensorFlow.
 
@@ -34,13 +35,14 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
 
+    from edgecnn.core.parsing import parse_list, parse_size
     from edgecnn.device.bench import benchmark, format_results
 
     model = ensure_model(args.model)
-    threads = [int(t) for t in args.threads.split(",")]
-    width, height = (int(v) for v in args.frame.lower().split("x"))
+    threads = list(parse_list(args.threads, int, "threads"))
+    frame = parse_size(args.frame, "frame", square=False)
     results = benchmark(
-        model, threads=threads, runs=args.runs, warmup=args.warmup, pipeline=True, k=5, frame_size=(width, height)
+        model, threads=threads, runs=args.runs, warmup=args.warmup, pipeline=True, k=5, frame_size=frame.wh
     )
     assert "tensorflow" not in sys.modules, "the measuring process must not load TensorFlow"
     # The verdict uses the ratio of medians: on a shared machine a few preempted runs swing the means either way.

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import command, echo_json
+from edgecnn.core.logs import is_quiet
 
 
 @command("eval")
@@ -28,7 +29,13 @@ def eval_command(
     from edgecnn.training.evaluate import evaluate
 
     result = evaluate(
-        model, data, split, limit=limit, batch_size=batch_size, confusion_png=confusion, progress=not json_out
+        model,
+        data,
+        split,
+        limit=limit,
+        batch_size=batch_size,
+        confusion_png=confusion,
+        progress=not (json_out or is_quiet()),
     )
     if json_out:
         echo_json(result)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.logs import is_quiet
 
 
 @command("train")
@@ -22,7 +24,7 @@ def train_command(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (or continue with --resume)."),
     alpha: float = typer.Option(1.0, help="Width multiplier."),
-    size: str = typer.Option("32", help="Input side, or HEIGHTxWIDTH."),
+    size: str = typer.Option("32", help="Input side, or WIDTHxHEIGHT (such as 160x120)."),
     channels: int = typer.Option(None, help="1 (grey) or 3 (colour); default: the data's own."),
     epochs: int = typer.Option(10, help="Total epochs (with --resume: the new total)."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per step."),
@@ -47,15 +49,11 @@ def train_command(
     separable: bool = typer.Option(
         None, "--separable/--no-separable", help="Depthwise-separable convolutions; default: the architecture's."
     ),
-    stem_stride: int = typer.Option(
-        2,
-        "--stem-stride",
-        min=1,
-        max=2,
-        help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
-        "feature-map side, 4x the MACs, same parameters).",
-    ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    stem_stride: int = _options.STEM_STRIDE,
+    head_width: int = _options.HEAD_WIDTH,
+    scale_head: bool = _options.SCALE_HEAD,
+    depth: float = _options.DEPTH,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (like the global --quiet)."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
     """Train ARCH on --data and write a run directory (best.keras, last.keras, config.json, curves...).
@@ -93,7 +91,10 @@ def train_command(
         dropout=dropout,
         separable=separable,
         stem_stride=stem_stride,
-        progress=not quiet,
+        head_width=head_width,
+        scale_head=scale_head,
+        depth=depth,
+        progress=not is_quiet(),  # the command's --quiet or the global one
     )
     if json_out:
         echo_json(metrics)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
-from edgecnn.core.errors import EdgeCNNError
-from edgecnn.device.postprocess import EmaSmoother, Label, top_k
+from edgecnn.core.timestamps import utc_iso
+from edgecnn.device.postprocess import EmaSmoother, Label, check_selection, top_k
 from edgecnn.device.runtime import Classifier
 from edgecnn.device.sources import Frame
 
@@ -46,9 +45,7 @@ class Prediction:
     def to_dict(self) -> dict:
         """The JSON-lines record: times in ISO 8601 and Unix seconds, top-k, per-stage milliseconds."""
         record = {
-            "time": datetime.fromtimestamp(self.timestamp, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": utc_iso(self.timestamp, milliseconds=True),
             "timestamp": round(self.timestamp, 6),
             "frame": self.frame,
             "source": self.source,
@@ -80,10 +77,7 @@ class FramePipeline:
         smooth: float | None = None,
         source: str = "",
     ) -> None:
-        if k < 1:
-            raise EdgeCNNError(f"--top-k must be >= 1. Received top_k={k}")
-        if not 0.0 <= threshold <= 1.0:
-            raise EdgeCNNError(f"--threshold must be in [0, 1]. Received threshold={threshold}")
+        check_selection(k, threshold)
         self.classifier = classifier
         self.k = k
         self.threshold = threshold

@@ -260,23 +260,6 @@ class Classifier:
         return self._batch_interpreter, self._batch_size
 
 
-def read_labels(path: str | os.PathLike) -> list[str]:
-    """Class names from a text file, one per line (trailing blank lines ignored), for ``--labels``.
-
-    Raises:
-        EdgeCNNError: If the file is missing or holds no label.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise EdgeCNNError(f"labels file not found: {path}")
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
-    if not labels:
-        raise EdgeCNNError(f"labels file is empty: {path}")
-    return labels
-
-
 def override_preprocessing(
     model_path: str | os.PathLike,
     *,
@@ -308,7 +291,7 @@ def override_preprocessing(
             raise EdgeCNNError(f"input must be an NHWC image with 1 or 3 channels, got shape {tuple(shape)}")
         spec = Preprocessing.for_model((int(shape[1]), int(shape[2])), int(shape[3]))
     if std is not None and any(value <= 0 for value in std):
-        raise EdgeCNNError(f"--std must be > 0. Received std={list(std)}")
+        raise EdgeCNNError(f"std must be > 0. Received std={list(std)}", param="std")
     changes: dict[str, Any] = {}
     if mean is not None or std is not None:
         changes.update(normalization="mean-std", mean=tuple(mean or (0.0,)), std=tuple(std or (1.0,)))

@@ -301,7 +301,7 @@ def open_source(spec: str | int, *, timeout_s: float = 5.0) -> FrameSource:
     cv2 = cv2_quiet()
     spec = str(spec).strip()
     if not spec:
-        raise EdgeCNNError("--source is empty")
+        raise EdgeCNNError("source is empty", param="source")
     lowered = spec.lower()
     if lowered == "picamera2":
         return Picamera2Source()

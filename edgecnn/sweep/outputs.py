@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from edgecnn.core.files import write_text_atomic
+from edgecnn.core.timestamps import utc_now
 from edgecnn.sweep.pareto import mark_pareto
 from edgecnn.sweep.report import PLOT_FILES, render_report
 from edgecnn.sweep.results import COLUMNS, read_results, write_results
@@ -28,7 +28,7 @@ def write_outputs(
     """
     out = Path(out)
     fronts = mark_pareto(rows)
-    meta = {**meta, "updated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "pareto": fronts}
+    meta = {**meta, "updated": utc_now(), "pareto": fronts}
     write_results(out, rows, meta)
     written = {"results_json": out / "results.json", "results_csv": out / "results.csv"}
     drawn: dict[str, str] = {}

@@ -15,7 +15,6 @@ KeyboardInterrupt (a kill) escapes, leaving no marker behind for the unfinished 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import traceback
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
+from edgecnn.core.timestamps import utc_now
 from edgecnn.sweep.config import SweepConfig, Trial
 from edgecnn.sweep.results import empty_row, is_ok, read_row, write_row
 
@@ -149,7 +149,7 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig, stage: Ca
         "test_samples": keras_eval.get("n"),
         "train_seconds": train_seconds,
         "train_metrics": run.metrics,
-        "finished": _now(),
+        "finished": utc_now(),
     }
     write_json_atomic(marker, trained)
     return trained
@@ -209,9 +209,5 @@ def _record_error(trial_dir: Path, step: str, exc: BaseException) -> str:
     kind = "" if isinstance(exc, EdgeCNNError) else f"{type(exc).__name__}: "
     summary = f"{step}: {kind}{message}".rstrip(": ")
     with open(trial_dir / "errors.log", "a", encoding="utf-8") as log:
-        log.write(f"--- {_now()} {step}\n{''.join(traceback.format_exception(exc))}\n")
+        log.write(f"--- {utc_now()} {step}\n{''.join(traceback.format_exception(exc))}\n")
     return summary
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

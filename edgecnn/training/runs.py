@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.labels import LABELS_FILE, read_labels
 from edgecnn.core.preprocessing import Preprocessing
 
 CONFIG = "config.json"
-LABELS = "labels.txt"
+LABELS = LABELS_FILE
 BEST = "best.keras"
 LAST = "last.keras"
 STATE = "state.json"
@@ -41,7 +42,8 @@ class RunInfo:
         labels: Class names in output order.
         preprocessing: The model's preprocessing spec.
         model: ``arch``, ``alpha``, ``size`` ``[h, w]``, ``channels``, ``classes``, ``dropout``, ``separable``,
-            ``stem_stride`` (absent in runs older than that option: 2).
+            ``stem_stride``, ``head_width``, ``scale_head``, ``depth`` (each absent in runs older than it: then the
+            default of :data:`edgecnn.training.zoo.ARCH_KNOBS`).
         data: The data source and split settings (input to :func:`edgecnn.training.data.load_arrays`).
         best_model_path: ``best.keras``.
         metrics: ``metrics.json`` (empty while training has not finished).
@@ -106,7 +108,7 @@ def load_run(path: str | os.PathLike) -> RunInfo:
         raise EdgeCNNError(f"{path / CONFIG} lacks {', '.join(missing)}; not an edgecnn run config")
     labels = config.get("labels")
     if (path / LABELS).is_file():
-        labels = [line for line in (path / LABELS).read_text(encoding="utf-8").splitlines() if line.strip()]
+        labels = read_labels(path / LABELS)
     if not labels:
         raise EdgeCNNError(f"{path} has no class labels ({LABELS} or config labels)")
     metrics = _read_json(path / METRICS) if (path / METRICS).is_file() else {}

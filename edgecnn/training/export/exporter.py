@@ -11,24 +11,26 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import atomic_path, write_text_atomic
+from edgecnn.core.files import atomic_path
+from edgecnn.core.labels import LABELS_FILE, write_labels
+from edgecnn.core.logs import echo
+from edgecnn.core.timestamps import utc_now
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
 from edgecnn.training.export.quiet import quiet
 from edgecnn.training.export.schemes import SCHEMES, Scheme, file_name, resolve
 from edgecnn.training.export.source import ExportSource, load_keras_model, model_preprocessing, resolve_source
 from edgecnn.training.export.verify import MAX_ACCURACY_DROP
+from edgecnn.training.zoo.registry import ARCH_KNOBS
 
 #: Schemes that can trade per-channel weight scales for per-tensor ones (``per_tensor=True``).
 PER_TENSOR_SCHEMES = ("int8",)
@@ -41,10 +43,6 @@ class AccuracyDropError(EdgeCNNError):
     """``--strict`` and the ``.tflite`` lost more than :data:`~.verify.MAX_ACCURACY_DROP` accuracy."""
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _size(num_bytes: int) -> str:
     return f"{num_bytes / 1e6:.2f} MB" if num_bytes >= 1e5 else f"{num_bytes / 1e3:.1f} kB"
 
@@ -53,13 +51,14 @@ class Steps:
     """Runs each export step inside :meth:`step`, logging one line with its outcome and time, and recording it.
 
     Args:
-        log: Where progress lines go (default: stderr, so ``--json`` keeps stdout clean).
+        log: Where progress lines go (default: :func:`~edgecnn.core.logs.echo`, on stderr, so ``--json`` keeps
+            stdout clean).
     """
 
     NAMES = ("load", "calibrate", "convert", "embed metadata", "verify", "write")
 
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
-        self.log = log or _stderr
+        self.log = log or echo
         self.records: list[dict[str, Any]] = []
 
     @contextlib.contextmanager
@@ -281,7 +280,7 @@ def export(
 
     metrics: dict[str, Any] = {"training": src.metrics} if src.metrics else {}
     extra = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_now(),
         "export": {
             "source": str(src.run_path or src.model_path),
             "scheme": scheme.name,
@@ -294,8 +293,7 @@ def export(
         },
     }
     info = src.model_info
-    if "stem_stride" in info:
-        extra["stem_stride"] = info["stem_stride"]
+    extra.update({key: info[key] for key in ARCH_KNOBS if key in info})
     metadata = ModelMetadata(
         labels=labels,
         preprocessing=spec,
@@ -361,8 +359,7 @@ def export(
             model_bytes = embed_metadata(conversion.model_bytes, metadata)
             tmp.write_bytes(model_bytes)
             record["detail"] = f"{out} ({_size(len(model_bytes))})"
-    labels_path = out.parent / "labels.txt"
-    write_text_atomic(labels_path, "\n".join(labels) + "\n")
+    labels_path = write_labels(out.parent / LABELS_FILE, labels)
     return ExportResult(
         output=out,
         labels_path=labels_path,

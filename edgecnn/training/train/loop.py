@@ -20,8 +20,11 @@ import numpy as np
 
 from edgecnn import __version__
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import write_json_atomic, write_text_atomic
+from edgecnn.core.files import write_json_atomic
+from edgecnn.core.labels import write_labels
+from edgecnn.core.logs import echo
 from edgecnn.core.preprocessing import RESIZE_MODES, Preprocessing
+from edgecnn.core.timestamps import utc_now
 from edgecnn.training import runs
 from edgecnn.training._tf import import_tf
 from edgecnn.training.data import data_config, make_splits, open_source, prepare_split, resolve_split
@@ -256,13 +259,8 @@ class _SkippedFilesWarning(keras.callbacks.Callback):
             self.done = True
 
 
-def _echo(progress: bool, message: str) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
 def _model_record(
-    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, stem_stride: int
+    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, knobs: dict
 ):
     return {
         "arch": info.name,
@@ -272,13 +270,17 @@ def _model_record(
         "classes": classes,
         "dropout": float(info.default_dropout if dropout is None else dropout),
         "separable": bool(info.default_separable if separable is None else separable),
-        "stem_stride": int(stem_stride),
+        **knobs,
     }
 
 
 def build_from_record(model: dict[str, Any]):
-    """Builds the (untrained) zoo model a run's ``config["model"]`` describes."""
-    from edgecnn.training.zoo import build_model
+    """Builds the (untrained) zoo model a run's ``config["model"]`` describes.
+
+    Knobs a run recorded before they existed (``stem_stride``, ``head_width``, ``scale_head``, ``depth``) take
+    their defaults, the architecture those runs trained.
+    """
+    from edgecnn.training.zoo import ARCH_KNOBS, build_model
 
     return build_model(
         model["arch"],
@@ -288,7 +290,7 @@ def build_from_record(model: dict[str, Any]):
         classes=model["classes"],
         dropout=model["dropout"],
         separable=model["separable"],
-        stem_stride=model.get("stem_stride", 2),
+        **{key: model.get(key, default) for key, default in ARCH_KNOBS.items()},
     )
 
 
@@ -319,6 +321,9 @@ def train(
     dropout: float | None = None,
     separable: bool | None = None,
     stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
     progress: bool = True,
     force: bool = False,
     callbacks: list | None = None,
@@ -331,7 +336,7 @@ def train(
         data: Folder of class sub-folders, IDX directory or dataset name (see :mod:`edgecnn.training.data`).
         out: Run directory; must be empty or missing unless ``resume`` or ``force``.
         alpha: Width multiplier.
-        size: Input side or ``(height, width)`` / ``"HxW"``.
+        size: Input side, ``"WIDTHxHEIGHT"`` or a ``(height, width)`` pair (see ``edgecnn.training.zoo.input_size``).
         channels: 1 or 3; None for the data's own (grey data -> 1).
         epochs: Total epochs (on resume: the new total, counting those already done).
         batch_size: Images per step.
@@ -354,7 +359,12 @@ def train(
         separable: Depthwise-separable convolutions; None for the architecture's default.
         stem_stride: Stride of the first convolution: 2 (the papers) or 1 (small inputs; 4x the MACs, see
             :func:`edgecnn.training.zoo.build_model`).
-        progress: Print progress (a Keras progress bar per epoch) on stderr.
+        head_width: Channels of the architecture's head layer (e.g. MobileNetV2's 1280-channel ``Conv_1``); None
+            for the paper's.
+        scale_head: Scale the head with ``alpha`` at every width.
+        depth: Depth multiplier in (0, 1]: each stage keeps ``ceil(repeats * depth)`` blocks.
+        progress: Print progress on stderr: a Keras progress bar per epoch and a line per stage (through
+            :func:`edgecnn.core.logs.echo`, so ``--quiet`` also silences them).
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
         stream: Decode image folders on the fly (True), into memory (False) or by size (None).
@@ -366,8 +376,12 @@ def train(
         EdgeCNNError: For bad arguments or unusable data.
         KeyboardInterrupt: After writing a resumable ``last.keras`` when interrupted.
     """
-    from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args
+    from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args, validate_knobs
     from edgecnn.training.zoo.transfer import HEAD_LAYERS
+
+    def say(message: str) -> None:
+        if progress:
+            echo(message)
 
     out = Path(out)
     _check_run_dir(out, resume=resume, force=force)
@@ -400,6 +414,10 @@ def train(
     else:
         _check_options(epochs, batch_size, lr, schedule, optimizer, label_smoothing, resize_mode)
         info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
+        knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+        if weights and knobs["depth"] != 1.0:
+            # Fewer blocks renumber the layers, so a transfer by name would pair the wrong blocks.
+            raise EdgeCNNError(f"pretrained weights need depth=1 (the paper's blocks). Received depth={depth!r}")
         if freeze_backbone and fine_tune_at is not None:
             raise EdgeCNNError("use either freeze_backbone or fine_tune_at, not both")
 
@@ -417,11 +435,11 @@ def train(
             Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict() if augment else None
         )
         model_record = _model_record(
-            info, height, width, channels, source.num_classes, alpha, dropout, separable, stem_stride
+            info, height, width, channels, source.num_classes, alpha, dropout, separable, knobs
         )
         config = {
             "edgecnn_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "created": utc_now(),
             "model": model_record,
             "preprocessing": spec.to_dict(),
             "data": data_config(source, val_split=val_split, seed=seed, max_samples=max_samples),
@@ -441,13 +459,13 @@ def train(
             },
         }
         _reset_run_dir(out)
-        write_text_atomic(out / runs.LABELS, "".join(f"{label}\n" for label in source.labels))
+        write_labels(out / runs.LABELS, source.labels)
     elif list(source.labels) != list(config["labels"]):
         raise EdgeCNNError(f"the classes of {source.location} changed since {out} was started")
     write_json_atomic(out / runs.CONFIG, config)
 
     augment_obj = Augment.from_dict(augment_cfg) if augment_cfg else None
-    _echo(progress, f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
+    say(f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
     inputs = _build_inputs(
         splits,
         spec,
@@ -465,8 +483,7 @@ def train(
     family = get_arch_info(model_record["arch"]).family
     if not resume and weights:
         report = load_pretrained(model, model_record["arch"], model_record["alpha"], weights)
-        _echo(
-            progress,
+        say(
             f"weights: {len(report.copied)} layers from {weights}"
             + (f", {', '.join(report.skipped)} re-initialised" if report.skipped else ""),
         )
@@ -477,7 +494,7 @@ def train(
         fine_tune_at=config["train"]["fine_tune_at"],
     )
     if frozen:
-        _echo(progress, f"frozen: the first {frozen} layers")
+        say(f"frozen: the first {frozen} layers")
     model.compile(
         optimizer=make_optimizer(optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
@@ -486,7 +503,7 @@ def train(
     initial_epoch = 0
     if resume:
         initial_epoch = _restore(model, out / runs.LAST, int(state.get("epoch", 0)), inputs.steps_per_epoch)
-        _echo(progress, f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
+        say(f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
 
     bare = keras.models.clone_model(model)
     monitor = "val_accuracy" if inputs.val is not None else "accuracy"
@@ -520,10 +537,12 @@ def train(
             )
     except KeyboardInterrupt:
         checkpoint.save_last(interrupted=True)
-        _echo(
-            True,
-            f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
-            f"{model_record['arch']} --out {out} --resume --epochs {epochs}",
+        log.warning(
+            "interrupted after epoch %d; continue with: edgecnn train %s --out %s --resume --epochs %d",
+            checkpoint.state["epoch"],
+            model_record["arch"],
+            out,
+            epochs,
         )
         raise
 
@@ -531,8 +550,7 @@ def train(
         out, splits, spec, source, inputs, checkpoint, clock, epochs - initial_epoch, model_record["arch"], batch_size
     )
     write_json_atomic(out / runs.METRICS, metrics)
-    _echo(
-        progress,
+    say(
         f"done: val accuracy {metrics['val_accuracy']}, {metrics['eval_split']} accuracy "
         f"{metrics['test_accuracy']} -> {out}",
     )
@@ -566,12 +584,12 @@ def _final_metrics(
     arch: str,
     batch_size: int,
 ) -> dict[str, Any]:
-    from edgecnn.training.evaluate import score
+    from edgecnn.training.evaluate import keras_probabilities, score
 
     best_model = load_model(out / runs.BEST)
     eval_split = resolve_split(splits, "test", source.location) if ("test" in splits or "val" in splits) else "train"
     x, y = prepare_split(splits[eval_split], spec, where=f"{source.location} ({eval_split})")
-    probs = best_model.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+    probs = keras_probabilities(best_model, x, batch_size)
     scores = score(probs, y, source.labels)
     state = checkpoint.state
     images_per_s = inputs.n_train * session_epochs / clock.train_seconds if clock.train_seconds > 0 else None

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.parsing import ImageSize, parse_size
 
 #: In-model normalisation shared by every architecture: ``Rescaling(1/127.5, offset=-1)`` maps raw pixels
 #: 0..255 to [-1, 1], i.e. ``(pixel - mean) / std`` with these values.
@@ -41,6 +42,22 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return rounded
 
 
+def scale_depth(repeats: int, depth: float) -> int:
+    """The repeats a stage keeps under a depth multiplier: ``ceil(repeats * depth)``, at least 1.
+
+    The product is rounded to 6 decimals first so that e.g. ``10 * 0.7`` (7.000000000000001 in floating point)
+    keeps 7 blocks, not 8.
+    """
+    return max(1, math.ceil(round(repeats * depth, 6)))
+
+
+#: Allowed strides of the first convolution: 2 is the papers' stem, 1 the usual adaptation for small inputs.
+STEM_STRIDES = (1, 2)
+#: The architecture knobs beside ``alpha`` and their defaults (the papers' architecture). A run recorded before a
+#: knob existed reads as its default here.
+ARCH_KNOBS: dict = {"stem_stride": 2, "head_width": None, "scale_head": False, "depth": 1.0}
+
+
 @dataclass(frozen=True)
 class ArchInfo:
     """What the registry knows about one architecture (TF-free; travels into the export metadata).
@@ -60,6 +77,8 @@ class ArchInfo:
         imagenet_alphas: Width multipliers Keras publishes ImageNet weights for.
         imagenet_sizes: Input sides Keras publishes ImageNet weights for.
         normalization: How pixels are normalised (always in-model here; see :data:`NORMALIZATION`).
+        head: The wide layer between the last stage and the classifier that ``head_width`` / ``scale_head``
+            resize, with its paper width and rule, or None where the last stage feeds the classifier directly.
     """
 
     name: str
@@ -76,6 +95,7 @@ class ArchInfo:
     imagenet_alphas: tuple[float, ...] = ()
     imagenet_sizes: tuple[int, ...] = ()
     normalization: dict = field(default_factory=lambda: dict(NORMALIZATION))
+    head: str | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (for ``edgecnn models --json`` and the export metadata)."""
@@ -93,6 +113,7 @@ class ArchInfo:
             "imagenet_alphas": list(self.imagenet_alphas),
             "imagenet_sizes": list(self.imagenet_sizes),
             "normalization": dict(self.normalization),
+            "head": self.head,
         }
 
 
@@ -111,6 +132,7 @@ _ARCHS = (
         min_alpha=1 / 32,
         imagenet_alphas=(0.25, 0.5, 0.75, 1.0),
         imagenet_sizes=(128, 160, 192, 224),
+        head="conv_pw_13 (the last pointwise conv: int(1024 * alpha), always scaled)",
     ),
     ArchInfo(
         "mobilenet_v2",
@@ -120,6 +142,7 @@ _ARCHS = (
         "MobileNetV2",
         imagenet_alphas=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4),
         imagenet_sizes=(96, 128, 160, 192, 224),
+        head="Conv_1 (1280 channels, scaled only when alpha > 1)",
     ),
     ArchInfo(
         "mobilenet_v3_small",
@@ -129,6 +152,7 @@ _ARCHS = (
         "MobileNetV3Small",
         imagenet_alphas=(0.75, 1.0),
         imagenet_sizes=(224,),
+        head="conv_2 (1024 channels, scaled only when alpha > 1)",
     ),
     ArchInfo(
         "mobilenet_v3_large",
@@ -138,6 +162,7 @@ _ARCHS = (
         "MobileNetV3Large",
         imagenet_alphas=(0.75, 1.0),
         imagenet_sizes=(224,),
+        head="conv_2 (1280 channels, scaled only when alpha > 1)",
     ),
     ArchInfo(
         "squeezenet_1_0",
@@ -189,47 +214,33 @@ def get_arch_info(name: str) -> ArchInfo:
     raise EdgeCNNError(f"unknown architecture {name!r}{hint} (known: {', '.join(REGISTRY)})")
 
 
-def parse_size(size: int | str | tuple[int, int] | list[int]) -> tuple[int, int]:
-    """Normalises an input size to ``(height, width)``.
+def input_size(size: int | str | ImageSize | tuple[int, int] | list[int]) -> ImageSize:
+    """A model's input size from what :func:`validate_build_args` takes.
 
-    Accepts an int (square), a ``(height, width)`` pair, or a string ``"224"`` / ``"160x120"`` (height x width).
+    Accepts an int (square), a ``"WIDTHxHEIGHT"`` string (the one order every ``--size`` flag uses, see
+    :func:`edgecnn.core.parsing.parse_size`), an :class:`~edgecnn.core.parsing.ImageSize`, or a ``(height, width)``
+    pair: the Keras order, which run directories store in ``config.json`` (``"size": [h, w]``).
 
     Raises:
-        EdgeCNNError: If the value cannot be read as one or two positive integers.
+        EdgeCNNError: If the value is none of these.
     """
-    original = size
-    if isinstance(size, str):
-        parts = size.lower().replace(",", "x").split("x")
-        try:
-            size = tuple(int(p) for p in parts)
-        except ValueError:
-            raise EdgeCNNError(f"size must be an integer or HEIGHTxWIDTH. Received size={original!r}") from None
-    if isinstance(size, bool):
-        raise EdgeCNNError(f"size must be an integer or (height, width). Received size={original!r}")
-    if isinstance(size, int):
-        size = (size, size)
-    if (
-        not isinstance(size, tuple | list)
-        or len(size) not in (1, 2)
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in size)
-    ):
-        raise EdgeCNNError(f"size must be an integer or (height, width). Received size={original!r}")
-    if len(size) == 1:
-        size = (size[0], size[0])
-    return int(size[0]), int(size[1])
+    if isinstance(size, tuple | list):
+        return ImageSize.from_hw(size)
+    return parse_size(size)
 
 
 def validate_build_args(
     arch: str,
     alpha: float = 1.0,
-    size: int | str | tuple[int, int] = 224,
+    size: int | str | ImageSize | tuple[int, int] = 224,
     channels: int = 3,
     classes: int = 1000,
 ) -> tuple[ArchInfo, tuple[int, int]]:
     """Checks the arguments of :func:`edgecnn.training.zoo.build_model` without importing TensorFlow.
 
     Returns:
-        The architecture's :class:`ArchInfo` and the normalised ``(height, width)``.
+        The architecture's :class:`ArchInfo` and the input's ``(height, width)`` (the Keras order; see
+        :func:`input_size` for what ``size`` may be).
 
     Raises:
         EdgeCNNError: Naming the bad argument and repeating the value received.
@@ -242,14 +253,66 @@ def validate_build_args(
             f"alpha must be >= {info.min_alpha:g} for {info.name} (smaller widths round a layer to 0 channels). "
             f"Received alpha={alpha!r}"
         )
-    height, width = parse_size(size)
-    if min(height, width) < info.min_size:
+    shape = input_size(size)
+    if min(shape.width, shape.height) < info.min_size:
         raise EdgeCNNError(
             f"size must be at least {info.min_size}x{info.min_size} for {info.name} "
-            f"(total stride {info.total_stride}). Received size={height}x{width}"
+            f"(total stride {info.total_stride}). Received size={shape}",
+            param="size",
         )
     if isinstance(channels, bool) or channels not in (1, 3):
         raise EdgeCNNError(f"channels must be 1 (grayscale) or 3 (color). Received channels={channels!r}")
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
         raise EdgeCNNError(f"classes must be an integer >= 2. Received classes={classes!r}")
-    return info, (height, width)
+    return info, shape.hw
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def validate_knobs(
+    arch: str | ArchInfo,
+    *,
+    stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
+) -> dict:
+    """Checks the architecture knobs of :func:`edgecnn.training.zoo.build_model` without importing TensorFlow.
+
+    Args:
+        arch: Registered name or its :class:`ArchInfo`.
+        stem_stride: Stride of the first convolution, one of :data:`STEM_STRIDES`.
+        head_width: Channels of the architecture's head layer (:attr:`ArchInfo.head`), or None for the paper's.
+        scale_head: Scale the head with ``alpha`` at every width (V2/V3 keep it fixed for ``alpha <= 1``).
+        depth: Depth multiplier in (0, 1]: every stage keeps ``ceil(repeats * depth)`` blocks, at least 1.
+
+    Returns:
+        The knobs as a dict with the keys of :data:`ARCH_KNOBS` (numbers normalised to int / float).
+
+    Raises:
+        EdgeCNNError: Naming the bad knob and repeating the value received.
+    """
+    info = arch if isinstance(arch, ArchInfo) else get_arch_info(arch)
+    if isinstance(stem_stride, bool) or stem_stride not in STEM_STRIDES:
+        raise EdgeCNNError(f"stem stride must be 1 or 2. Received stem_stride={stem_stride!r}")
+    if head_width is not None and (isinstance(head_width, bool) or not isinstance(head_width, int) or head_width < 1):
+        raise EdgeCNNError(f"head width must be an integer >= 1. Received head_width={head_width!r}")
+    if not isinstance(scale_head, bool):
+        raise EdgeCNNError(f"scale_head must be True or False. Received scale_head={scale_head!r}")
+    if head_width is not None and scale_head:
+        raise EdgeCNNError("use either head_width (an explicit width) or scale_head (scaled with alpha), not both")
+    if (head_width is not None or scale_head) and info.head is None:
+        raise EdgeCNNError(
+            f"{info.name} has no head layer to resize (its last stage feeds the classifier); "
+            "drop head_width / scale_head"
+        )
+    if not _is_number(depth) or not 0 < depth <= 1:
+        raise EdgeCNNError(f"depth must be a number in (0, 1]. Received depth={depth!r}")
+    return {
+        "stem_stride": int(stem_stride),
+        "head_width": None if head_width is None else int(head_width),
+        "scale_head": bool(scale_head),
+        "depth": float(depth),
+    }
