@@ -1,9 +1,9 @@
 """Fixtures of the device tests: tiny real .tflite models (committed under fixtures/, made by
-fixtures/make_fixtures.py with TF's converter; the tests need no TensorFlow), videos, image folders and a
+tools/make_test_fixtures.py with TF's converter; the tests need no TensorFlow), videos, image folders and a
 restartable MJPEG server on 127.0.0.1.
 
 The models classify a frame's dominant colour (red, green, blue, dark): every prediction is checkable, and a red
-BGR frame must come out "red" (which also proves the BGR -> RGB conversion). See fixtures/make_fixtures.py.
+BGR frame must come out "red" (which also proves the BGR -> RGB conversion). See tools/make_test_fixtures.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
         "features": FIXTURES / "features.tflite",
     }
     missing = [str(path) for path in paths.values() if not path.is_file()]
-    assert not missing, f"fixtures missing (python tests/device/fixtures/make_fixtures.py): {missing}"
+    assert not missing, f"fixtures missing (python tools/make_test_fixtures.py): {missing}"
     paths["labels"] = tmp_path_factory.mktemp("models") / "labels.txt"
     paths["labels"].write_text("\n".join(LABELS) + "\n")
     return paths

@@ -42,11 +42,11 @@ def test_top_k_breaks_ties_at_the_kth_place_by_index_on_quantised_scores():
             assert [t.index for t in top_k(scores, labels, k)] == expected
 
 
-
 def test_nan_scores_rank_last():
     scores = np.array([np.nan, 0.2, 0.5, np.nan, 0.1], np.float32)
     assert [t.index for t in top_k(scores, LABELS, k=3)] == [2, 1, 4]
     assert [t.index for t in top_k(scores, LABELS, k=5, threshold=0.0)] == [2, 1, 4]
+
 
 def test_threshold_drops_low_scores_and_can_leave_nothing():
     scores = np.array([0.6, 0.25, 0.1, 0.04, 0.01])

@@ -1,5 +1,5 @@
 """Fixtures of the model-file tests: real ``.tflite`` files, one per quantisation scheme, committed under
-fixtures/ (made by fixtures/make_fixtures.py through edgecnn's own converter; the tests need no TensorFlow). The
+fixtures/ (made by tools/make_test_fixtures.py through edgecnn's own converter; the tests need no TensorFlow). The
 shipped Fashion-MNIST model adds a file written by edgecnn 0.1.0.
 """
 
@@ -11,7 +11,7 @@ import pytest
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "fmnist_mobilenet_v2_0.25_32_int8.tflite"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-#: The committed files, ``<scheme>_<io>.tflite`` (see fixtures/make_fixtures.py).
+#: The committed files, ``<scheme>_<io>.tflite`` (see tools/make_test_fixtures.py).
 NAMES = ("float32_float32", "float16_float32", "dynamic_float32", "int8_uint8", "int8_float32")
 
 
@@ -21,5 +21,5 @@ def model_files() -> dict[str, Path]:
     never write them."""
     files = {"shipped": SHIPPED, **{name: FIXTURES / f"{name}.tflite" for name in NAMES}}
     missing = [str(path) for path in files.values() if not path.is_file()]
-    assert not missing, f"fixtures missing (python tests/modelfile/fixtures/make_fixtures.py): {missing}"
+    assert not missing, f"fixtures missing (python tools/make_test_fixtures.py): {missing}"
     return files
