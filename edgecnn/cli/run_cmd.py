@@ -26,8 +26,8 @@ from edgecnn.cli._declare import (
 )
 
 SOURCE_HELP = (
-    "Camera index or /dev/videoN, a video file, an image directory, an rtsp:// or http:// (MJPEG) URL, "
-    "a GStreamer pipeline (contains '!'), or picamera2."
+    "Camera index or /dev/videoN, a video file, an image directory, an rtsp://, http:// (MJPEG) or tcp:// "
+    "(rpicam-vid --listen) URL, a GStreamer pipeline (contains '!'), or picamera2."
 )
 
 

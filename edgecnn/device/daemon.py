@@ -26,9 +26,10 @@ from edgecnn.device.http_server import HttpServer, LiveState, parse_address
 from edgecnn.device.metrics import STAGES, LiveValues, PipelineMetrics, RunStats, current_rss_bytes
 from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
 from edgecnn.device.pipeline import FramePipeline, Prediction
+from edgecnn.device.prefetch import PrefetchingStream
 from edgecnn.device.run_config import RunOptions
 from edgecnn.device.runtime import Classifier, override_preprocessing
-from edgecnn.device.sources import SourceError, open_source
+from edgecnn.device.sources import open_source
 
 log = logging.getLogger("edgecnn.device")
 
@@ -144,6 +145,8 @@ def run(
             video.fps = float(stream.fps or 15.0)
             stack.enter_context(video)
         log.info(describe_classifier(classifier))
+        if classifier.input_note:
+            log.info(classifier.input_note)
         if server is not None:
             log.info("serving %s (predictions, stream, healthz, metrics)", server.url)
         log.info(
@@ -156,6 +159,8 @@ def run(
         pipeline = FramePipeline(
             classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth, source=stream.status.name
         )
+        # Decoding and preparing the next frame happen in another thread while the interpreter runs this one.
+        prepared_frames = stack.enter_context(PrefetchingStream(stream, pipeline))
         if on_start is not None:
             on_start(
                 {
@@ -182,20 +187,16 @@ def run(
                     break
                 timeout = min(timeout, remaining)
             try:
-                frame = stream.next(timeout)
+                prepared = prepared_frames.next(timeout)
             except EndOfStream:
                 break
-            if frame is None:
+            if prepared is None:
                 continue
-            try:
-                frame.decode()
-            except SourceError as exc:
-                log.warning("skipping a frame: %s", exc)
-                continue
+            frame = prepared.frame
             if stream.status.reconnects != reconnects:  # a gap in the stream: forget the smoothing history
                 reconnects = stream.status.reconnects
                 pipeline.reset()
-            prediction = pipeline.process(frame, wait_s=time.perf_counter() - last)
+            prediction = pipeline.classify(prepared, wait_s=time.perf_counter() - last)
             stats.record(prediction.timings)
             latest[0] = prediction
             record = prediction.to_dict() if jsonl is not None or server is not None else None

@@ -4,6 +4,11 @@ One :class:`FramePipeline` holds one persistent :class:`~edgecnn.device.runtime.
 the whole run, never one per frame). Preprocessing is the classifier's (``edgecnn.core.preprocessing.prepare`` and
 the input tensor's dtype: a uint8 model gets the prepared uint8 pixels as they are).
 
+The path has two halves so that they can run in different threads: :meth:`FramePipeline.prepare` (the frame to
+the model's input, no interpreter involved) and :meth:`FramePipeline.classify` (invoke and postprocess).
+:meth:`FramePipeline.process` runs both in the caller's thread; ``edgecnn run`` prepares the next frame in
+another one while the interpreter runs (:mod:`edgecnn.device.prefetch`).
+
 Device side: numpy only (the classifier brings OpenCV and LiteRT).
 """
 
@@ -57,6 +62,21 @@ class Prediction:
         return record
 
 
+@dataclass
+class PreparedFrame:
+    """A frame turned into the model's input, waiting for the interpreter.
+
+    Attributes:
+        frame: The frame (its image stays for overlays and displays).
+        model_input: The input tensor's contents (``HxWxC`` in the input dtype).
+        preprocess_s: Seconds :meth:`FramePipeline.prepare` took.
+    """
+
+    frame: Frame
+    model_input: np.ndarray
+    preprocess_s: float
+
+
 class FramePipeline:
     """Frame -> prediction with one persistent interpreter.
 
@@ -84,22 +104,33 @@ class FramePipeline:
         self.smoother = EmaSmoother(smooth) if smooth is not None else None
         self.source = source
 
-    def process(self, frame: Frame, wait_s: float = 0.0) -> Prediction:
-        """Classifies one frame, timing each stage."""
+    def prepare(self, frame: Frame) -> PreparedFrame:
+        """The first half: a decoded frame to the model's input (thread-safe: it never touches the interpreter)."""
+        c = self.classifier
+        start = time.perf_counter()
+        model_input = c.to_input(c.prepare(frame.image))
+        return PreparedFrame(frame, model_input, time.perf_counter() - start)
+
+    def classify(self, prepared: PreparedFrame, wait_s: float = 0.0) -> Prediction:
+        """The second half: invoke and postprocess, timed; ``wait_s`` is recorded as the ``wait`` stage."""
         clock = time.perf_counter
         c = self.classifier
-        t0 = clock()
-        model_input = c.to_input(c.prepare(frame.image))
         t1 = clock()
-        raw = c.invoke(model_input)
+        raw = c.invoke(prepared.model_input)
         t2 = clock()
         scores = c.to_scores(raw)
         if self.smoother is not None:
             scores = self.smoother(scores)
         top = top_k(scores, c.labels, self.k, self.threshold)
         t3 = clock()
-        timings = {"wait": wait_s, "preprocess": t1 - t0, "invoke": t2 - t1, "postprocess": t3 - t2, "total": t3 - t0}
+        pre = prepared.preprocess_s
+        timings = {"wait": wait_s, "preprocess": pre, "invoke": t2 - t1, "postprocess": t3 - t2, "total": pre + t3 - t1}
+        frame = prepared.frame
         return Prediction(frame.index, frame.timestamp, self.source, top, timings, frame.name, scores)
+
+    def process(self, frame: Frame, wait_s: float = 0.0) -> Prediction:
+        """Classifies one frame in the caller's thread, timing each stage."""
+        return self.classify(self.prepare(frame), wait_s)
 
     def reset(self) -> None:
         """Forgets smoothing history (call after a gap in the stream)."""

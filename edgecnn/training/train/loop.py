@@ -413,7 +413,7 @@ def train(
             )
     else:
         _check_options(epochs, batch_size, lr, schedule, optimizer, label_smoothing, resize_mode)
-        info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
+        info, (height, width) = validate_build_args(arch, alpha, size, channels or 1, stem_stride=stem_stride)
         knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
         if weights and knobs["depth"] != 1.0:
             # Fewer blocks renumber the layers, so a transfer by name would pair the wrong blocks.
@@ -428,7 +428,9 @@ def train(
     splits = make_splits(source, val_split=val_split, seed=seed, max_samples=max_samples)
     if not resume:
         channels = channels or source.channels
-        info, (height, width) = validate_build_args(arch, alpha, size, channels, source.num_classes)
+        info, (height, width) = validate_build_args(
+            arch, alpha, size, channels, source.num_classes, stem_stride=stem_stride
+        )
         spec = Preprocessing.for_model((height, width), channels, resize_mode)
         lr = float(lr) if lr is not None else default_lr(optimizer, batch_size, info.name)
         augment_cfg = (
