@@ -10,6 +10,10 @@ proves the BGR -> RGB conversion).
     colour_int8.tflite   full int8 with uint8 I/O (input scale 1.0, zero point 0), edgecnn metadata
     colour_plain.tflite  float, no metadata, expects inputs in [-1, 1]: needs ``--mean 127.5 --std 127.5``
     features.tflite      float, 4-D output (not a class vector), no metadata
+    colour_uint8_input.tflite, colour_int8_input.tflite
+                         foreign quantised classifiers (no metadata, 16x16): a float network trained on inputs in
+                         [-1, 1], quantised with uint8 or int8 input as such files are made elsewhere (input scale
+                         ~1/127.5, zero point ~128 or ~0)
 
 tests/modelfile/fixtures/: a tiny untrained colour classifier (Rescaling, convolution, depthwise convolution,
 ReLU6, pooling, softmax) through edgecnn's own converter (``edgecnn.training.export.converter.convert``) for every
@@ -101,6 +105,33 @@ def _tiny_model(keras):
     return keras.Model(inputs, outputs, name="tiny_colour")
 
 
+FOREIGN_SIZE = 16
+
+
+def _foreign(tf, keras, input_type: str) -> bytes:
+    inputs = keras.Input((FOREIGN_SIZE, FOREIGN_SIZE, 3))
+    dense = keras.layers.Dense(len(LABELS), activation="softmax")
+    model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(inputs)))
+    dense.set_weights([np.array([[6, 0, 0, -6], [0, 6, 0, -6], [0, 0, 6, -6]], np.float32), np.array([0, 0, 0, -2.0])])
+
+    def representative():
+        rng = np.random.default_rng(0)
+        for i in range(16):
+            image = rng.uniform(-1, 1, (1, FOREIGN_SIZE, FOREIGN_SIZE, 3)).astype(np.float32)
+            image[0, 0, 0, :2] = -1.0, 1.0  # the input range is exactly [-1, 1]
+            if i < 4:
+                image[0, 1:] = np.array(list(COLOURS.values())[i][::-1]) / 127.5 - 1.0
+            yield [image]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = getattr(tf, input_type)
+    converter.inference_output_type = tf.uint8
+    return converter.convert()
+
+
 def device_fixtures(tf, keras) -> dict[Path, bytes]:
     from edgecnn.core.preprocessing import Preprocessing
     from edgecnn.modelfile.metadata import ModelMetadata
@@ -115,6 +146,10 @@ def device_fixtures(tf, keras) -> dict[Path, bytes]:
             tf, _keras_model(keras, rescale=False), int8=False, rescale=False
         ),
         DEVICE_FIXTURES / "features.tflite": _convert(tf, _keras_model(keras, rescale=True, head=False), int8=False),
+        **{
+            DEVICE_FIXTURES / f"colour_{input_type}_input.tflite": _foreign(tf, keras, input_type)
+            for input_type in ("uint8", "int8")
+        },
     }
 
 
