@@ -135,7 +135,8 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
             normalisation = f"(x - mean) / std, mean {pre.get('mean')}, std {pre.get('std')}"
         lines.append(
             f"  input        {pre.get('height')}x{pre.get('width')}x{pre.get('channels')} "
-            f"{pre.get('color_order')}, resize {pre.get('resize_mode')}, normalisation {normalisation}"
+            f"{pre.get('color_order')}, resize {pre.get('resize_mode')} (algorithm v{pre.get('version', 1)}), "
+            f"normalisation {normalisation}"
         )
     folded = meta.get("input_conversion")
     if folded:

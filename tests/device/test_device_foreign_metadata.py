@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from device_helpers import COLOURS, LABELS, REPO, solid
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
+from edgecnn.core.preprocessing import PREPROCESSING_VERSION
 from edgecnn.device.runtime import Classifier, override_preprocessing
 from edgecnn.modelfile.metadata import read_metadata
 from edgecnn.modelfile.metadata_writer import embed_entries, embed_metadata
@@ -64,9 +66,13 @@ def test_our_standard_entry_alone_runs_like_the_edgecnn_entry(tmp_path):
     assert packed_file_names(only_standard.read_bytes()) == ["labels.txt"]  # kept through the rebuild
     assert read_metadata(only_standard) is None and read_standard_metadata(only_standard.read_bytes()) is not None
 
-    ours, theirs = Classifier(SHIPPED), Classifier(only_standard)
+    # The standard entry has no field for edgecnn's resize algorithm, so a file with only it gets the current one
+    # (the shipped file's own entry says version 1, edgecnn 0.1.0's).
+    ours = Classifier(SHIPPED, preprocessing=replace(shipped.preprocessing, version=PREPROCESSING_VERSION))
+    theirs = Classifier(only_standard)
     assert theirs.labels == shipped.labels
     assert (theirs.preprocessing.channels, theirs.preprocessing.normalization) == (1, "in-model")
+    assert theirs.preprocessing.version == PREPROCESSING_VERSION
     for frame in _frames():
         np.testing.assert_array_equal(theirs.classify(frame), ours.classify(frame))
 
