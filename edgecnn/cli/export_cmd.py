@@ -95,9 +95,27 @@ def export_command(
     strict: bool = typer.Option(
         False, "--strict", help="Exit 1 and write nothing when accuracy drops by more than 2 points."
     ),
+    input_rgb: bool = typer.Option(
+        False,
+        "--input-rgb",
+        help="Grey models: fold a fixed RGB-to-grey conversion into the model so it takes RGB "
+        "(for MediaPipe and other RGB-only frameworks). Verified on RGB images.",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Model name in the standard metadata. Default: <arch>_<alpha>_<size>_<scheme>."
+    ),
+    description: str | None = typer.Option(
+        None, "--description", help="Model description. Default: classes, network, input and scheme."
+    ),
+    model_version: str | None = typer.Option(None, "--model-version", help="Model version. Default: 1."),
+    author: str | None = typer.Option(None, "--author", help="Model author. Default: not set."),
+    license: str | None = typer.Option(None, "--license", help="Model licence (e.g. Apache-2.0). Default: not set."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Export a trained model to a quantised .tflite with embedded labels and preprocessing, then verify it.
+
+    The file carries edgecnn's metadata and TFLite's standard metadata (with labels.txt packed in), so MediaPipe
+    Tasks and the TFLite Task Library load it with its labels.
 
     Example: `edgecnn export runs/fmnist --quantize -o out/` (int8 with uint8 I/O: out/model_int8.tflite).
 
@@ -119,6 +137,12 @@ def export_command(
             verify=not no_verify,
             strict=strict,
             per_tensor=per_tensor,
+            input_rgb=input_rgb,
+            name=name,
+            description=description,
+            model_version=model_version,
+            author=author,
+            license=license,
         )
     except AccuracyDropError as exc:
         report_error(str(exc))

@@ -16,8 +16,9 @@ def inspect_command(
 ) -> None:
     """Show a .tflite file's metadata, input/output tensors, operators and whether it is fully integer.
 
-    Reads the flatbuffer directly (no TensorFlow, no interpreter), so it runs on the device. Files without
-    edgecnn metadata are reported too ("metadata: none").
+    Shows both metadata entries: edgecnn's and TFLite's standard one (TFLITE_METADATA, as MediaPipe and the TFLite
+    Task Library read it, with its packed label file). Reads the flatbuffer directly (no TensorFlow, no
+    interpreter), so it runs on the device. Files from other tools are reported too ("metadata: none").
     """
     from edgecnn.modelfile.inspect import format_report, inspect_model
 

@@ -28,11 +28,17 @@ def read_labels(path: str | os.PathLike) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise EdgeCNNError(f"labels file not found: {path}")
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
+    labels = parse_labels(path.read_text(encoding="utf-8"))
     if not labels:
         raise EdgeCNNError(f"labels file is empty: {path}")
+    return labels
+
+
+def parse_labels(text: str) -> list[str]:
+    """Class names from a labels file's text (as :func:`read_labels` reads them; empty when it names none)."""
+    labels = [line.strip() for line in text.splitlines()]
+    while labels and not labels[-1]:
+        labels.pop()
     return labels
 
 
@@ -42,9 +48,18 @@ def write_labels(path: str | os.PathLike, labels: Iterable[str]) -> Path:
     Raises:
         EdgeCNNError: If a name holds a line break (it would shift every later class).
     """
+    write_text_atomic(path, labels_text(labels, str(path)))
+    return Path(path)
+
+
+def labels_text(labels: Iterable[str], where: str = "a labels file") -> str:
+    """The text of a labels file: one name per line, each ending in a newline.
+
+    Raises:
+        EdgeCNNError: If a name holds a line break (it would shift every later class).
+    """
     labels = [str(label) for label in labels]
     for label in labels:
         if "\n" in label or "\r" in label:
-            raise EdgeCNNError(f"class name {label!r} holds a line break; it cannot be written to {path}")
-    write_text_atomic(path, "".join(f"{label}\n" for label in labels))
-    return Path(path)
+            raise EdgeCNNError(f"class name {label!r} holds a line break; it cannot be written to {where}")
+    return "".join(f"{label}\n" for label in labels)

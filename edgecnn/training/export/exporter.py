@@ -26,6 +26,9 @@ from edgecnn.core.logs import echo
 from edgecnn.core.timestamps import utc_now
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
+from edgecnn.modelfile.standard_metadata import for_export
+from edgecnn.training.export.input_rgb import fold_rgb_to_gray, folded_record, rgb_preprocessing
+from edgecnn.training.export.model_card import model_card
 from edgecnn.training.export.quiet import quiet
 from edgecnn.training.export.schemes import SCHEMES, Scheme, file_name, resolve
 from edgecnn.training.export.source import ExportSource, load_keras_model, model_preprocessing, resolve_source
@@ -96,6 +99,7 @@ class ExportResult:
         quantization: The quantisation record stored in the metadata.
         verification: Verification numbers (None when verification was off or had no data).
         metadata: The embedded metadata document.
+        standard_metadata: The embedded standard TFLite metadata (``TFLITE_METADATA``).
         steps: One record per step (name, detail, seconds).
         warnings: Loud warnings (accuracy drop, skipped verification).
     """
@@ -108,6 +112,7 @@ class ExportResult:
     quantization: dict[str, Any]
     verification: dict[str, Any] | None
     metadata: dict[str, Any]
+    standard_metadata: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -189,6 +194,12 @@ def export(
     verify: bool = True,
     strict: bool = False,
     per_tensor: bool = False,
+    input_rgb: bool = False,
+    name: str | None = None,
+    description: str | None = None,
+    model_version: str | None = None,
+    author: str | None = None,
+    license: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Exports a run directory or ``.keras`` file to a verified ``.tflite`` with embedded metadata.
@@ -207,6 +218,13 @@ def export(
         per_tensor: One weight scale per tensor instead of per output channel (``int8`` only). MobileNetV2 1.0
             at 224: 0.253x instead of 0.283x the float32 file, like TensorFlow's published per-tensor files;
             verification shows what it costs in accuracy for the model at hand.
+        input_rgb: Fold a fixed RGB-to-grey conversion into a grey model so that it takes RGB (for frameworks
+            that only feed RGB, such as MediaPipe); calibration and verification then use RGB images.
+        name: Model name in the standard metadata (default: ``<arch>_<alpha>_<size>_<scheme>``).
+        description: Its description (default: classes, network, input and scheme in one paragraph).
+        model_version: Its version (default "1").
+        author: Its author (default: not set).
+        license: Its licence (default: not set).
         log: Receives one progress line per step (default: stderr).
 
     Raises:
@@ -245,6 +263,9 @@ def export(
             f"({spec.height}x{spec.width}x{spec.channels}, {classes} classes, "
             f"{model.count_params():,} parameters)"
         )
+        if input_rgb:
+            model, spec = fold_rgb_to_gray(model), rgb_preprocessing(spec)
+            record["detail"] += ", RGB-to-grey folded in: RGB input"
 
     calibration = None
     calib_source = calib_data if calib_data is not None else src.data
@@ -294,6 +315,8 @@ def export(
     }
     info = src.model_info
     extra.update({key: info[key] for key in ARCH_KNOBS if key in info})
+    if input_rgb:
+        extra["input_conversion"] = folded_record()
     metadata = ModelMetadata(
         labels=labels,
         preprocessing=spec,
@@ -304,13 +327,33 @@ def export(
         metrics=metrics,
         extra=extra,
     )
+    card = model_card(
+        arch=info.get("arch") or model.name,
+        alpha=info.get("alpha"),
+        spec=spec,
+        labels=labels,
+        scheme=scheme.name,
+        io=io,
+        input_rgb=input_rgb,
+        name=name,
+        description=description,
+        version=model_version,
+        author=author,
+        license=license,
+    )
+    standard = for_export(
+        card, spec, labels, input_dtype=quant["input_dtype"], output_dtype=quant["output_dtype"], output=metadata.output
+    )
 
     verification = None
     with atomic_path(out) as tmp:
         with steps.step("embed metadata") as record:
-            model_bytes = embed_metadata(conversion.model_bytes, metadata)
+            model_bytes = embed_metadata(conversion.model_bytes, metadata, standard)
             tmp.write_bytes(model_bytes)
-            record["detail"] = f"{len(labels)} labels, preprocessing, quantisation ({_size(len(model_bytes))})"
+            record["detail"] = (
+                f"{len(labels)} labels, preprocessing, quantisation; standard TFLite metadata "
+                f"{standard.color_space} with labels.txt packed ({_size(len(model_bytes))})"
+            )
 
         with steps.step("verify") as record:
             verify_source = src.data if src.data is not None else calib_data
@@ -356,7 +399,7 @@ def export(
 
         with steps.step("write") as record:
             metadata.metrics = metrics
-            model_bytes = embed_metadata(conversion.model_bytes, metadata)
+            model_bytes = embed_metadata(conversion.model_bytes, metadata, standard)
             tmp.write_bytes(model_bytes)
             record["detail"] = f"{out} ({_size(len(model_bytes))})"
     labels_path = write_labels(out.parent / LABELS_FILE, labels)
@@ -369,6 +412,7 @@ def export(
         quantization=quant,
         verification=verification,
         metadata=metadata.to_dict(),
+        standard_metadata=standard.to_dict(),
         steps=steps.records,
         warnings=warnings,
     )
