@@ -77,6 +77,14 @@ FRONT_OPTS=()
 for kv in $FRONT_TRAIN_OPTS; do FRONT_OPTS+=(--train-opt "$kv"); done
 
 say() { printf '\n== %s\n' "$*"; }
+# Prints "MODEL: top-1 on N test images, size" from an `edgecnn eval --json` result file.
+scored() {
+    "$PYTHON" - "$1" "$2" <<'PY'
+import json, os, sys
+result, model = json.load(open(sys.argv[1])), sys.argv[2]
+print(f"{model}: {100 * result['top1']:.2f}% on {result['n']} test images, {os.path.getsize(model) / 1024:.1f} KB")
+PY
+}
 
 # 1. The teacher.
 TEACHER=$WORK/teacher
@@ -121,9 +129,7 @@ for floor in $FLOORS; do
         model=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' "$WORK/select_$floor.json")
         # shellcheck disable=SC2086
         $EDGECNN eval "$model" --data fashion_mnist $EVAL_LIMIT --json >"${model%.tflite}.eval.json"
-        "$PYTHON" -c 'import json,os,sys; e=json.load(open(sys.argv[1])); m=sys.argv[2]
-print(f"{m}: {100*e[\"top1\"]:.2f}% on {e[\"n\"]} test images, {os.path.getsize(m)/1024:.1f} KB")' \
-            "${model%.tflite}.eval.json" "$model"
+        scored "${model%.tflite}.eval.json" "$model"
     else
         echo "no int8 file reaches $floor (see $WORK/front/report.md)"
     fi
@@ -132,7 +138,7 @@ for old in "$MODELS"/fmnist_*_int8.tflite; do
     [ -f "$old" ] || continue
     say "shipped today: $old"
     # shellcheck disable=SC2086
-    $EDGECNN eval "$old" --data fashion_mnist $EVAL_LIMIT --json \
-        | "$PYTHON" -c 'import json,sys; e=json.load(sys.stdin); print(f"{100*e[\"top1\"]:.2f}% on {e[\"n\"]} test images")'
+    $EDGECNN eval "$old" --data fashion_mnist $EVAL_LIMIT --json >"$WORK/shipped_today.eval.json"
+    scored "$WORK/shipped_today.eval.json" "$old"
 done
 say "done: $MODELS/fmnist_front/ and $MODELS/fmnist_baselines/ (report.md: reference points and claims)"

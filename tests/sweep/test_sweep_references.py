@@ -150,3 +150,14 @@ def test_the_per_tensor_row_is_exported_with_per_tensor_scales(tmp_path, monkeyp
         ("int8", False, 16),
         ("int8", True, 16),
     ]
+
+
+def test_sweep_teacher_options_become_train_options(tmp_path, monkeypatch):
+    from edgecnn.cli.sweep_cmd import parse_sweep_config
+
+    monkeypatch.chdir(tmp_path)
+    config = parse_sweep_config(["--data", "d", "--teacher", "runs/teacher", "--distill-weight", "0.7"])
+    assert config.train_options == {"teacher": str(tmp_path / "runs" / "teacher"), "distill_weight": 0.7}
+    assert "--train-opt teacher=" in config.command("out")
+    plain = parse_sweep_config(["--data", "d", "--train-opt", "crop_pad=2"])
+    assert plain.train_options == {"crop_pad": 2}
