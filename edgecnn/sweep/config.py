@@ -264,7 +264,17 @@ _AXIS_KEYS = {
 _AXIS_TYPES = {"archs": str, "alphas": float, "sizes": int, "schemes": str}
 
 # Keys that a config file may carry besides the SweepConfig fields (they steer the run, not the grid).
-RUN_KEYS = ("out", "resume", "min_accuracy", "select", "select_by", "select_to", "select_scheme")
+RUN_KEYS = (
+    "out",
+    "resume",
+    "min_accuracy",
+    "select",
+    "select_by",
+    "select_to",
+    "select_scheme",
+    "max_ram_kb",
+    "max_flash_kb",
+)
 
 
 def parse_list(value: str | list | tuple | float | int, kind: type, name: str) -> tuple:

@@ -28,6 +28,8 @@ from edgecnn.sweep.config import SweepConfig, Trial
 from edgecnn.sweep.results import empty_row, is_ok, read_row, write_row
 
 TRAIN_MARKER = "train.json"
+#: Schemes whose rows get the TFLite Micro columns (``arena_bytes``, ``flash_bytes``).
+MICRO_SCHEMES = ("int8",)
 RUN_DIR = "run"
 
 
@@ -183,6 +185,22 @@ def measure_scheme(
     bench = benchmark(path, threads=(config.threads,), runs=config.bench_runs, warmup=config.bench_warmup)[0]
     row["latency_ms"] = float(bench.latency["median_ms"])
     row["latency_p90_ms"] = float(bench.latency["p90_ms"])
+    if scheme in MICRO_SCHEMES:
+        measure_micro(path, row, stage)
+
+
+def measure_micro(path: Path, row: dict[str, Any], stage: Callable[[str], None]) -> None:
+    """Fills ``flash_bytes`` (the file) and, when TFLite Micro is installed and runs it, ``arena_bytes``."""
+    from edgecnn.device.micro import tflm_version
+
+    row["flash_bytes"] = path.stat().st_size
+    if tflm_version() == "not installed":
+        return
+    from edgecnn.device.micro_probe import probe
+
+    stage("TFLite Micro arena")
+    result = probe(path)
+    row["arena_bytes"] = result.arena_bytes if result.loads else None
 
 
 def _train_kwargs(config: SweepConfig) -> dict[str, Any]:
