@@ -1,8 +1,9 @@
 """Pipeline overhead: the whole per-frame path against the raw interpreter invoke, side by side in one run.
 
 Target: preprocess (``prepare`` a 640x480 BGR frame + input conversion) + invoke + postprocess (dequantise +
-top-5) <= 1.10x the raw invoke, for an int8 MobileNet V2 (alpha 1.0, 224x224x3). Both are timed in the same loop,
-alternating run by run (see ``edgecnn.device.bench.benchmark(pipeline=True)``), so machine load hits both alike.
+top-5) <= 1.10x the raw invoke, for an int8 MobileNet V2 (alpha 1.0, 224x224x3). The pipeline is the daemon's own
+``FramePipeline.process`` (what ``edgecnn run`` calls per frame). Both are timed in the same loop, alternating run by
+run (see ``edgecnn.device.bench.benchmark(pipeline=True)``), so machine load hits both alike.
 The verdict uses the ratio of the medians; the ratios of the means and of the fastest runs are printed too.
 The model is built by ``tools/bench_models.py`` in a subprocess: this process never imports TensorFlow.
 

@@ -2,9 +2,10 @@
 
 For each thread count: the time to initialise (read the model, build the interpreter, allocate tensors), the first
 invoke, ``warmup`` invokes, then ``runs`` timed invokes (min, mean, median, p90, p99, std) and the peak resident
-memory. With ``pipeline=True`` every timed run also pushes a 640x480 camera-like frame through the complete
-per-frame path (``prepare`` + input conversion, invoke, dequantise + top-k), interleaved with the raw invokes so
-that both see the same machine state, and reports the ratio of the two.
+memory. With ``pipeline=True`` every timed run also pushes a 640x480 camera-like frame through the daemon's own
+per-frame code, :meth:`~edgecnn.device.pipeline.FramePipeline.process` (``prepare`` + input conversion, invoke,
+dequantise + top-k, each stage timed by the pipeline itself), interleaved with the raw invokes so that both see
+the same machine state, and reports the ratio of the two.
 
 Device side: numpy, OpenCV and LiteRT only.
 """
@@ -21,8 +22,9 @@ import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.device.metrics import current_rss_bytes, describe_latencies, peak_rss_bytes
-from edgecnn.device.postprocess import top_k
+from edgecnn.device.pipeline import FramePipeline
 from edgecnn.device.runtime import Classifier
+from edgecnn.device.sources import Frame
 
 
 @dataclass
@@ -194,25 +196,18 @@ def _raw_input(classifier: Classifier, frames: list[np.ndarray]) -> np.ndarray:
 def _interleaved(
     classifier: Classifier, frames: list[np.ndarray], model_input: np.ndarray, runs: int, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Raw invoke and whole-pipeline timings, alternating run by run: ``(raw [runs], stages [runs, 3])``."""
+    """Raw invoke and :meth:`FramePipeline.process` (the code ``edgecnn run`` runs per frame), alternating run by
+    run: ``(raw [runs], stages [runs, 3])`` with the pipeline's own preprocess, invoke and postprocess timings."""
     clock = time.perf_counter
-    c = classifier
+    pipeline = FramePipeline(classifier, k=k, source="bench")
     raw = np.empty(runs, dtype=np.float64)
     stages = np.empty((runs, 3), dtype=np.float64)
     for i in range(runs):
         t0 = clock()
-        c.invoke(model_input)
-        t1 = clock()
-        frame = frames[i % len(frames)]
-        t2 = clock()
-        x = c.to_input(c.prepare(frame))
-        t3 = clock()
-        out = c.invoke(x)
-        t4 = clock()
-        top_k(c.to_scores(out), c.labels, k)
-        t5 = clock()
-        raw[i] = t1 - t0
-        stages[i] = (t3 - t2, t4 - t3, t5 - t4)
+        classifier.invoke(model_input)
+        raw[i] = clock() - t0
+        timings = pipeline.process(Frame(frames[i % len(frames)], index=i)).timings
+        stages[i] = (timings["preprocess"], timings["invoke"], timings["postprocess"])
     return raw, stages
 
 

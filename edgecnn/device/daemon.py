@@ -22,7 +22,7 @@ from typing import Any
 
 from edgecnn.device.capture import EndOfStream, frame_stream
 from edgecnn.device.http_server import HttpServer, LiveState, parse_address
-from edgecnn.device.metrics import STAGES, RunStats, current_rss_bytes, prometheus_text
+from edgecnn.device.metrics import STAGES, LiveValues, PipelineMetrics, RunStats, current_rss_bytes
 from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
 from edgecnn.device.pipeline import FramePipeline, Prediction
 from edgecnn.device.run_config import RunOptions
@@ -33,7 +33,6 @@ log = logging.getLogger("edgecnn.device")
 
 STALL_AFTER_S = 10.0
 """A live source that delivered no frame for this long makes ``/healthz`` report degraded."""
-_PROCESS_START = time.time()
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -148,11 +147,11 @@ def run(
         video = VideoOutput(options.save_video, fps=15.0, realtime=live)  # fps set once the source is open
     stats = RunStats()
     stopped_by = "end of source"
-    state = LiveState(
-        health=lambda: _health(stream, stats, classifier),
-        metrics=lambda: _metrics(stream, stats, classifier, latest[0]),
-    )
     latest: list[Prediction | None] = [None]  # the latest prediction, for /metrics
+    metrics = (
+        PipelineMetrics(stats, lambda: _live_values(stream, stats, classifier, latest[0])) if options.http else None
+    )
+    state = LiveState(health=lambda: _health(stream, stats, classifier), metrics=metrics.text if metrics else str)
 
     with contextlib.ExitStack() as stack:
         received = stack.enter_context(stop_on_signals(stop))
@@ -287,31 +286,16 @@ def _health(stream, stats: RunStats, classifier: Classifier) -> tuple[bool, dict
     return verdict == "ok", doc
 
 
-def _metrics(stream, stats: RunStats, classifier: Classifier, latest: Prediction | None) -> str:
-    status = stream.status
+def _live_values(stream, stats: RunStats, classifier: Classifier, latest: Prediction | None) -> LiveValues:
     healthy, _ = _health(stream, stats, classifier)
-    top_score = latest.top[0].score if latest is not None and latest.top else float("nan")
-    age = time.monotonic() - stats.last_frame_at if stats.last_frame_at is not None else float("nan")
     info = {
         "model": classifier.path.name,
         "backend": classifier.backend,
-        "source": status.name,
+        "source": stream.status.name,
         "arch": (classifier.metadata.arch if classifier.metadata else None) or "unknown",
     }
-    samples = [
-        ("edgecnn_info", info, 1.0),
-        ("edgecnn_up", {}, 1.0 if healthy else 0.0),
-        ("edgecnn_frames_total", {}, float(stats.frames)),
-        ("edgecnn_frames_dropped_total", {}, float(status.dropped)),
-        ("edgecnn_source_reconnects_total", {}, float(status.reconnects)),
-        ("edgecnn_fps", {}, stats.live_fps()),
-        ("edgecnn_top_score", {}, top_score),
-        ("edgecnn_last_frame_age_seconds", {}, age),
-        *stats.prometheus_samples(),
-        ("process_resident_memory_bytes", {}, float(current_rss_bytes())),
-        ("process_start_time_seconds", {}, _PROCESS_START),
-    ]
-    return prometheus_text(samples)
+    top_score = latest.top[0].score if latest is not None and latest.top else float("nan")
+    return LiveValues(info, healthy, stream.status.dropped, stream.status.reconnects, top_score)
 
 
 def format_summary(summary: dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
-"""Latency statistics, process memory and the Prometheus text exposition of a running pipeline.
+"""Latency statistics, process memory and the ``/metrics`` of a running pipeline.
 
 Every statistic here is bounded in memory: a daemon that runs for weeks keeps the last ``window`` samples per
 stage in a preallocated ring (for percentiles) plus running totals (for counts, sums and means).
-Device side: numpy and the standard library only.
+``/metrics`` goes through ``prometheus_client`` (a registry per pipeline, the library's text format and its
+``process_*``/``python_*`` collectors); everything else here is numpy and the standard library.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import resource
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
+
+from edgecnn.core.errors import EdgeCNNError
 
 STAGES = ("wait", "preprocess", "invoke", "postprocess", "total")
 """Per-frame stages, in order. ``total`` is preprocess + invoke + postprocess (``wait`` is time spent getting
@@ -132,64 +136,137 @@ class RunStats:
             "stages": stages,
         }
 
-    def prometheus_samples(self) -> list[tuple[str, dict[str, str], float]]:
-        """Per-stage latency quantiles (recent window), sums and counts (all frames) as metric samples."""
-        samples: list[tuple[str, dict[str, str], float]] = []
+    def latency_summaries(self) -> dict[str, tuple[dict[float, float], float, int]]:
+        """Per stage: ``({quantile: seconds} over the recent window, sum of all seconds, count of all frames)``."""
+        summaries = {}
         with self._lock:
             for stage, window in self.stages.items():
                 recent = window.recent()
-                if recent.size:
-                    for q, value in zip(QUANTILES, np.quantile(recent, QUANTILES), strict=True):
-                        samples.append(
-                            ("edgecnn_stage_latency_seconds", {"stage": stage, "quantile": str(q)}, float(value))
-                        )
-                samples.append(("edgecnn_stage_latency_seconds_sum", {"stage": stage}, window.total))
-                samples.append(("edgecnn_stage_latency_seconds_count", {"stage": stage}, float(window.count)))
-        return samples
+                quantiles = (
+                    dict(zip(QUANTILES, np.quantile(recent, QUANTILES).tolist(), strict=True)) if recent.size else {}
+                )
+                summaries[stage] = (quantiles, window.total, window.count)
+        return summaries
 
 
+#: Name -> help text of the pipeline's own series (the ``process_*`` and ``python_*`` ones are prometheus_client's).
 METRIC_HELP = {
-    "edgecnn_info": ("gauge", "Model and runtime of this process (value 1)."),
-    "edgecnn_up": ("gauge", "1 when the source delivers frames and the pipeline is healthy, else 0."),
-    "edgecnn_frames_total": ("counter", "Frames classified."),
-    "edgecnn_frames_dropped_total": ("counter", "Live frames replaced by a newer one before they were classified."),
-    "edgecnn_source_reconnects_total": ("counter", "Times the source was reopened after a failure."),
-    "edgecnn_fps": ("gauge", "Frames per second over the last few frames."),
-    "edgecnn_top_score": ("gauge", "Score of the best class in the latest prediction."),
-    "edgecnn_last_frame_age_seconds": ("gauge", "Seconds since the latest frame was classified."),
-    "edgecnn_stage_latency_seconds": ("summary", "Per-frame latency of each pipeline stage (recent quantiles)."),
-    "process_resident_memory_bytes": ("gauge", "Resident memory size in bytes."),
-    "process_start_time_seconds": ("gauge", "Start time of the process since the Unix epoch in seconds."),
+    "edgecnn_info": "Model and runtime of this process (value 1).",
+    "edgecnn_up": "1 when the source delivers frames and the pipeline is healthy, else 0.",
+    "edgecnn_frames_total": "Frames classified.",
+    "edgecnn_frames_dropped_total": "Live frames replaced by a newer one before they were classified.",
+    "edgecnn_source_reconnects_total": "Times the source was reopened after a failure.",
+    "edgecnn_fps": "Frames per second over the last few frames.",
+    "edgecnn_top_score": "Score of the best class in the latest prediction.",
+    "edgecnn_last_frame_age_seconds": "Seconds since the latest frame was classified.",
+    "edgecnn_stage_latency_seconds": "Per-frame latency of each pipeline stage (recent quantiles).",
 }
+INFO_LABELS = ("model", "backend", "source", "arch")
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+@dataclass(frozen=True)
+class LiveValues:
+    """What ``/metrics`` reports beyond :class:`RunStats`, read from the running pipeline at scrape time.
 
-
-def _format_value(value: float) -> str:
-    if value != value:  # NaN
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-def prometheus_text(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> str:
-    """Renders ``(name, labels, value)`` samples in the Prometheus text exposition format (version 0.0.4).
-
-    ``# HELP``/``# TYPE`` lines come from :data:`METRIC_HELP` (``_sum``/``_count`` belong to their summary).
+    Attributes:
+        info: Values of :data:`INFO_LABELS` for ``edgecnn_info``.
+        up: Whether the pipeline is healthy (``/healthz`` would answer 200).
+        dropped: Live frames replaced by a newer one before they were classified.
+        reconnects: Times the source was reopened.
+        top_score: Score of the best class in the latest prediction (NaN before the first).
     """
-    lines: list[str] = []
-    announced: set[str] = set()
-    for name, labels, value in samples:
-        family = name.removesuffix("_sum").removesuffix("_count") if name not in METRIC_HELP else name
-        if family not in announced and family in METRIC_HELP:
-            kind, text = METRIC_HELP[family]
-            lines += [f"# HELP {family} {text}", f"# TYPE {family} {kind}"]
-            announced.add(family)
-        label_text = ",".join(f'{key}="{_escape(str(val))}"' for key, val in labels.items())
-        lines.append(
-            f"{name}{{{label_text}}} {_format_value(value)}" if label_text else f"{name} {_format_value(value)}"
+
+    info: Mapping[str, str]
+    up: bool
+    dropped: int
+    reconnects: int
+    top_score: float
+
+
+class PipelineCollector:
+    """A ``prometheus_client`` collector of one pipeline's series, computed when ``/metrics`` is scraped.
+
+    Args:
+        stats: The run's counters and latency windows.
+        live: Returns the values that live outside ``stats`` (source state, health, latest prediction).
+    """
+
+    def __init__(self, stats: RunStats, live: Callable[[], LiveValues]) -> None:
+        self.stats = stats
+        self.live = live
+
+    def describe(self) -> list:
+        """The families without samples (what the registry checks for name clashes)."""
+        return self._families(None)
+
+    def collect(self) -> list:
+        return self._families(self.live())
+
+    def _families(self, values: LiveValues | None) -> list:
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            InfoMetricFamily,
+            SummaryMetricFamily,
         )
-    return "\n".join(lines) + "\n"
+
+        h = METRIC_HELP
+        info = InfoMetricFamily("edgecnn", h["edgecnn_info"])
+        up = GaugeMetricFamily("edgecnn_up", h["edgecnn_up"])
+        frames = CounterMetricFamily("edgecnn_frames", h["edgecnn_frames_total"])
+        dropped = CounterMetricFamily("edgecnn_frames_dropped", h["edgecnn_frames_dropped_total"])
+        reconnects = CounterMetricFamily("edgecnn_source_reconnects", h["edgecnn_source_reconnects_total"])
+        fps = GaugeMetricFamily("edgecnn_fps", h["edgecnn_fps"])
+        top_score = GaugeMetricFamily("edgecnn_top_score", h["edgecnn_top_score"])
+        age = GaugeMetricFamily("edgecnn_last_frame_age_seconds", h["edgecnn_last_frame_age_seconds"])
+        latency = SummaryMetricFamily(
+            "edgecnn_stage_latency_seconds", h["edgecnn_stage_latency_seconds"], labels=["stage"]
+        )
+        families = [info, up, frames, dropped, reconnects, fps, top_score, age, latency]
+        if values is None:
+            return families
+        stats = self.stats
+        last = stats.last_frame_at
+        info.add_metric([], {key: str(values.info.get(key, "")) for key in INFO_LABELS})
+        up.add_metric([], 1.0 if values.up else 0.0)
+        frames.add_metric([], stats.frames)
+        dropped.add_metric([], values.dropped)
+        reconnects.add_metric([], values.reconnects)
+        fps.add_metric([], stats.live_fps())
+        top_score.add_metric([], values.top_score)
+        age.add_metric([], time.monotonic() - last if last is not None else float("nan"))
+        for stage, (quantiles, total, count) in stats.latency_summaries().items():
+            for q, seconds in quantiles.items():
+                latency.add_sample(latency.name, {"stage": stage, "quantile": str(q)}, seconds)
+            latency.add_metric([stage], count_value=count, sum_value=total)
+        return families
+
+
+class PipelineMetrics:
+    """The ``/metrics`` of one pipeline: its own registry with :class:`PipelineCollector` and the library's
+    process and Python collectors (a registry per daemon, not the global one, so several never collide).
+
+    Args:
+        stats: The run's counters and latency windows.
+        live: Returns the values that live outside ``stats``.
+
+    Raises:
+        EdgeCNNError: If ``prometheus_client`` is not installed.
+    """
+
+    def __init__(self, stats: RunStats, live: Callable[[], LiveValues]) -> None:
+        try:  # imported here: ~40 ms that only `--http` needs
+            from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+        except ImportError as exc:
+            raise EdgeCNNError(f"--http needs prometheus-client ({exc}); pip install 'edgecnn[device]'") from None
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(PipelineCollector(stats, live))
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+
+    def text(self) -> str:
+        """The Prometheus text exposition (format 0.0.4) of every series in the registry."""
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry).decode("utf-8")

@@ -1,42 +1,30 @@
 """What a ``.tflite`` file contains: metadata, I/O tensors, operators, and whether it is fully integer.
 
-Device side: reads the flatbuffer with :mod:`edgecnn.modelfile.tflite_file` (pure Python) and names builtin
-operators from LiteRT's schema module when it is installed; no TensorFlow, no interpreter. Works on any
-``.tflite`` file, with or without edgecnn metadata. Export reuses :func:`analyse` to check its own output.
+Reads the flatbuffer with :mod:`edgecnn.modelfile.tflite_file` and names builtin operators with the schema's own
+``BuiltinOperator`` enum; no TensorFlow, no interpreter. Works on any ``.tflite`` file, with or without edgecnn
+metadata. Export reuses :func:`analyse` to check its own output.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
+from edgecnn.modelfile.schema import builtin_operator_names, load_schema
 from edgecnn.modelfile.tflite_file import TFLiteFile, parse_tflite
 
 FLOAT_TYPES = ("float32", "float16", "float64", "bfloat16")
 #: Training metrics shown in the text report (``--json`` has them all).
 TRAINING_KEYS = ("val_accuracy", "test_accuracy", "test_top5", "epochs", "best_epoch")
-#: Builtin code of the CUSTOM operator in the schema's BuiltinOperator enum.
-CUSTOM_CODE = 32
-
-
-@cache
-def builtin_operator_names() -> dict[int, str]:
-    """Builtin operator code -> name (``CONV_2D``...) from LiteRT's schema module; empty if it is missing."""
-    try:
-        from ai_edge_litert.schema_py_generated import BuiltinOperator
-    except ImportError:
-        return {}
-    return {value: name for name, value in vars(BuiltinOperator).items() if name.isupper() and isinstance(value, int)}
 
 
 def operator_name(builtin_code: int, custom_code: str | None) -> str:
     """The display name of one operator code: builtin name, ``CUSTOM:<name>`` or ``BUILTIN_<code>``."""
-    if custom_code or builtin_code == CUSTOM_CODE:
+    if custom_code or builtin_code == load_schema().BuiltinOperator.CUSTOM:
         return f"CUSTOM:{custom_code or '?'}"
     return builtin_operator_names().get(builtin_code, f"BUILTIN_{builtin_code}")
 

@@ -3,7 +3,7 @@
 The metadata is a UTF-8 JSON document stored as a flatbuffer ``Metadata`` entry named ``edgecnn`` (a standard
 field of the TFLite schema, ignored by interpreters, so the file stays a valid model for any LiteRT/TFLite
 runtime). Export writes it (training side, see ``edgecnn.training.export``); the device side reads it back here with
-the pure-Python parser in :mod:`edgecnn.modelfile.tflite_file`, no TensorFlow needed.
+the flatbuffer reader in :mod:`edgecnn.modelfile.tflite_file`, no TensorFlow needed.
 
 Document layout (``format`` = ``edgecnn/1``)::
 
@@ -31,7 +31,7 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.preprocessing import Preprocessing
-from edgecnn.modelfile.tflite_file import parse_tflite
+from edgecnn.modelfile.tflite_file import ModelFile
 
 METADATA_NAME = "edgecnn"
 FORMAT = "edgecnn/1"
@@ -109,7 +109,7 @@ def read_metadata_from_bytes(model_bytes: bytes) -> ModelMetadata | None:
     Raises:
         EdgeCNNError: If the bytes are not a TFLite model or our entry is unreadable.
     """
-    entry = parse_tflite(model_bytes).metadata.get(METADATA_NAME)
+    entry = ModelFile(model_bytes).metadata(METADATA_NAME)
     if entry is None:
         return None
     try:

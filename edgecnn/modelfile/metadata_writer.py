@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from edgecnn.modelfile.metadata import METADATA_NAME, ModelMetadata
+from edgecnn.modelfile.schema import FILE_IDENTIFIER, load_schema
 
 
 def embed_metadata(model_bytes: bytes, metadata: ModelMetadata) -> bytes:
     """Returns a copy of ``model_bytes`` with ``metadata`` embedded as the ``edgecnn`` entry."""
     import flatbuffers
-    from ai_edge_litert import schema_py_generated as schema
 
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(model_bytes), 0))
+    schema = load_schema()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(bytearray(model_bytes), 0))
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(metadata.to_json_bytes(), dtype=np.uint8)
     model.buffers.append(buffer)
@@ -25,7 +26,7 @@ def embed_metadata(model_bytes: bytes, metadata: ModelMetadata) -> bytes:
     entry.buffer = len(model.buffers) - 1
     model.metadata = [m for m in (model.metadata or []) if _name(m) != METADATA_NAME] + [entry]
     builder = flatbuffers.Builder(len(model_bytes) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
     return bytes(builder.Output())
 
 

@@ -1,104 +1,25 @@
-"""A minimal, read-only parser of the ``.tflite`` flatbuffer (LiteRT's model schema), in pure Python.
+"""Reads a ``.tflite`` model in place through LiteRT's generated flatbuffer schema (see :mod:`.schema`).
 
-Reads what inspection and metadata need (operator codes, tensors with quantisation, operators, metadata
-entries and buffers) without TensorFlow, LiteRT or the ``flatbuffers`` package. Field numbers follow
-``tensorflow/compiler/mlir/lite/schema/schema.fbs``.
+:class:`ModelFile` wraps the schema's read-only accessors: nothing is copied until asked for, so listing the
+metadata entries of a large model reads a few dozen bytes. :func:`parse_tflite` collects what inspection needs
+(operator codes, the primary subgraph's tensors with quantisation and its operators, the metadata entries) into
+plain dataclasses. No interpreter, no TensorFlow.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.modelfile.schema import FILE_IDENTIFIER, load_schema, tensor_type_names
 
-FILE_IDENTIFIER = b"TFL3"
-
-# TensorType enum of the schema.
-TENSOR_TYPES = {
-    0: "float32",
-    1: "float16",
-    2: "int32",
-    3: "uint8",
-    4: "int64",
-    5: "string",
-    6: "bool",
-    7: "int16",
-    8: "complex64",
-    9: "int8",
-    10: "float64",
-    11: "complex128",
-    12: "uint64",
-    13: "resource",
-    14: "variant",
-    15: "uint32",
-    16: "uint16",
-    17: "int4",
-    18: "bfloat16",
-}
-
-
-class _Table:
-    """A flatbuffer table at ``pos`` in ``buf``."""
-
-    __slots__ = ("buf", "pos", "_vtable", "_vtable_len")
-
-    def __init__(self, buf: bytes, pos: int) -> None:
-        self.buf = buf
-        self.pos = pos
-        self._vtable = pos - struct.unpack_from("<i", buf, pos)[0]
-        self._vtable_len = struct.unpack_from("<H", buf, self._vtable)[0]
-
-    def _field(self, index: int) -> int:
-        entry = 4 + 2 * index
-        if entry >= self._vtable_len:
-            return 0
-        offset = struct.unpack_from("<H", self.buf, self._vtable + entry)[0]
-        return self.pos + offset if offset else 0
-
-    def scalar(self, index: int, fmt: str, default=0):
-        at = self._field(index)
-        return struct.unpack_from("<" + fmt, self.buf, at)[0] if at else default
-
-    def _indirect(self, index: int) -> int:
-        at = self._field(index)
-        return at + struct.unpack_from("<I", self.buf, at)[0] if at else 0
-
-    def string(self, index: int) -> str | None:
-        at = self._indirect(index)
-        if not at:
-            return None
-        length = struct.unpack_from("<I", self.buf, at)[0]
-        return self.buf[at + 4 : at + 4 + length].decode("utf-8", errors="replace")
-
-    def table(self, index: int) -> _Table | None:
-        at = self._indirect(index)
-        return _Table(self.buf, at) if at else None
-
-    def vector_bytes(self, index: int) -> bytes:
-        at = self._indirect(index)
-        if not at:
-            return b""
-        length = struct.unpack_from("<I", self.buf, at)[0]
-        return self.buf[at + 4 : at + 4 + length]
-
-    def scalars(self, index: int, fmt: str) -> list:
-        at = self._indirect(index)
-        if not at:
-            return []
-        length = struct.unpack_from("<I", self.buf, at)[0]
-        return list(struct.unpack_from(f"<{length}{fmt}", self.buf, at + 4))
-
-    def tables(self, index: int) -> list[_Table]:
-        at = self._indirect(index)
-        if not at:
-            return []
-        length = struct.unpack_from("<I", self.buf, at)[0]
-        out = []
-        for i in range(length):
-            slot = at + 4 + 4 * i
-            out.append(_Table(self.buf, slot + struct.unpack_from("<I", self.buf, slot)[0]))
-        return out
+_Result = TypeVar("_Result")
 
 
 @dataclass
@@ -147,70 +68,169 @@ class TFLiteFile:
     num_subgraphs: int
 
 
+def _guarded(method: Callable[..., _Result]) -> Callable[..., _Result]:
+    """Turns what the accessors raise on a truncated or corrupt file into one-line :class:`EdgeCNNError`\\ s."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> _Result:
+        try:
+            return method(*args, **kwargs)
+        except (struct.error, IndexError, ValueError, TypeError, OverflowError, UnicodeDecodeError) as exc:
+            raise EdgeCNNError(f"the TFLite file is truncated or corrupt ({exc})") from exc
+
+    return wrapper
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("utf-8", errors="replace")
+
+
+def _list(array: np.ndarray | int) -> list:
+    """A vector read with ``*AsNumpy()`` as a Python list (the accessors return 0 for an absent vector)."""
+    return array.tolist() if isinstance(array, np.ndarray) else []
+
+
+class ModelFile:
+    """A read-only view of a ``.tflite`` flatbuffer.
+
+    Args:
+        data: The whole file.
+
+    Raises:
+        EdgeCNNError: If ``data`` is not a TFLite flatbuffer (no ``TFL3`` identifier) or its root is corrupt.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._schema = load_schema()
+        if len(data) < 8 or not self._schema.Model.ModelBufferHasIdentifier(data, 0):
+            raise EdgeCNNError(f"not a TFLite model (missing the {FILE_IDENTIFIER.decode()!r} file identifier)")
+        self.data = data
+        self._model = self._root()
+
+    @_guarded
+    def _root(self):
+        model = self._schema.Model.GetRootAs(self.data, 0)
+        model.Version()  # touches the root table and its vtable
+        return model
+
+    @property
+    @_guarded
+    def version(self) -> int:
+        """The schema version the file was written with (3)."""
+        return self._model.Version()
+
+    @property
+    @_guarded
+    def description(self) -> str | None:
+        """The converter's description string."""
+        return _text(self._model.Description())
+
+    @property
+    @_guarded
+    def num_subgraphs(self) -> int:
+        return self._model.SubgraphsLength()
+
+    @_guarded
+    def metadata_entries(self) -> dict[str, int]:
+        """Every ``Metadata`` entry: name -> buffer index, in file order (``min_runtime_version``, ``edgecnn``...)."""
+        entries = {}
+        for i in range(self._model.MetadataLength()):
+            entry = self._model.Metadata(i)
+            entries[_text(entry.Name()) or ""] = entry.Buffer()
+        return entries
+
+    def metadata(self, name: str) -> bytes | None:
+        """The bytes of the buffer that the metadata entry ``name`` points at, or None without such an entry."""
+        index = self.metadata_entries().get(name)
+        return None if index is None else self.buffer(index)
+
+    @_guarded
+    def buffer(self, index: int) -> bytes:
+        """The bytes of buffer ``index``: inline data, or the ``offset``/``size`` range of a large model's file.
+
+        Out-of-range indices and empty buffers give ``b""``.
+        """
+        if not 0 <= index < self._model.BuffersLength():
+            return b""
+        buffer = self._model.Buffers(index)
+        if buffer.DataLength():
+            return buffer.DataAsNumpy().tobytes()
+        offset, size = buffer.Offset(), buffer.Size()
+        return self.data[offset : offset + size] if offset > 1 and size else b""
+
+    @_guarded
+    def operator_codes(self) -> list[OperatorCode]:
+        """The operator-code table (``builtin_code`` resolves the schema's deprecated 8-bit field)."""
+        codes = []
+        for i in range(self._model.OperatorCodesLength()):
+            code = self._model.OperatorCodes(i)
+            builtin = max(code.DeprecatedBuiltinCode(), code.BuiltinCode())
+            codes.append(OperatorCode(builtin, _text(code.CustomCode()), code.Version()))
+        return codes
+
+    @_guarded
+    def tensors(self, subgraph: int = 0) -> list[TensorInfo]:
+        """The tensors of one subgraph with their per-tensor or per-channel quantisation."""
+        graph = self._subgraph(subgraph)
+        names = tensor_type_names()
+        tensors = []
+        for i in range(graph.TensorsLength()):
+            tensor = graph.Tensors(i)
+            quant = tensor.Quantization()
+            tensors.append(
+                TensorInfo(
+                    i,
+                    _text(tensor.Name()) or "",
+                    _list(tensor.ShapeAsNumpy()),
+                    names.get(tensor.Type(), "unknown"),
+                    tensor.Buffer(),
+                    _list(quant.ScaleAsNumpy()) if quant is not None else [],
+                    _list(quant.ZeroPointAsNumpy()) if quant is not None else [],
+                )
+            )
+        return tensors
+
+    @_guarded
+    def operators(self, subgraph: int = 0) -> list[OperatorInfo]:
+        """The operators of one subgraph, in execution order."""
+        graph = self._subgraph(subgraph)
+        operators = []
+        for i in range(graph.OperatorsLength()):
+            op = graph.Operators(i)
+            operators.append(OperatorInfo(op.OpcodeIndex(), _list(op.InputsAsNumpy()), _list(op.OutputsAsNumpy())))
+        return operators
+
+    @_guarded
+    def io(self, subgraph: int = 0) -> tuple[list[int], list[int]]:
+        """``(input tensor indices, output tensor indices)`` of one subgraph."""
+        graph = self._subgraph(subgraph)
+        return _list(graph.InputsAsNumpy()), _list(graph.OutputsAsNumpy())
+
+    def _subgraph(self, index: int):
+        count = self._model.SubgraphsLength()
+        if not 0 <= index < count:
+            raise EdgeCNNError(
+                "the TFLite file has no subgraph" if not count else f"no subgraph {index} (the file has {count})"
+            )
+        return self._model.Subgraphs(index)
+
+
 def parse_tflite(data: bytes) -> TFLiteFile:
-    """Parses the primary subgraph, operator codes and metadata of a ``.tflite`` model.
+    """Operator codes, the primary subgraph and the metadata entries of a ``.tflite`` model.
 
     Raises:
         EdgeCNNError: If ``data`` is not a TFLite flatbuffer (wrong identifier, truncated or corrupt).
     """
-    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
-        raise EdgeCNNError("not a TFLite model (missing the 'TFL3' file identifier)")
-    try:
-        return _parse(data)
-    except (struct.error, IndexError, UnicodeDecodeError) as exc:
-        raise EdgeCNNError(f"the TFLite file is truncated or corrupt ({exc})") from exc
-
-
-def _parse(data: bytes) -> TFLiteFile:
-    model = _Table(data, struct.unpack_from("<I", data, 0)[0])
-    codes = []
-    for code in model.tables(1):
-        deprecated = code.scalar(0, "b", 0)
-        builtin = code.scalar(3, "i", 0)
-        codes.append(OperatorCode(max(deprecated, builtin), code.string(1), code.scalar(2, "i", 1)))
-    subgraphs = model.tables(2)
-    if not subgraphs:
-        raise EdgeCNNError("the TFLite file has no subgraph")
-    graph = subgraphs[0]
-    tensors = []
-    for i, tensor in enumerate(graph.tables(0)):
-        quant = tensor.table(4)
-        scales = quant.scalars(2, "f") if quant else []
-        zero_points = quant.scalars(3, "q") if quant else []
-        tensors.append(
-            TensorInfo(
-                i,
-                tensor.string(3) or "",
-                tensor.scalars(0, "i"),
-                TENSOR_TYPES.get(tensor.scalar(1, "b", 0), "unknown"),
-                tensor.scalar(2, "I", 0),
-                scales,
-                zero_points,
-            )
-        )
-    operators = [OperatorInfo(op.scalar(0, "I", 0), op.scalars(1, "i"), op.scalars(2, "i")) for op in graph.tables(3)]
-    buffers = model.tables(4)
-    metadata = {}
-    for entry in model.tables(6):
-        name = entry.string(0) or ""
-        index = entry.scalar(1, "I", 0)
-        metadata[name] = _buffer_bytes(data, buffers[index]) if index < len(buffers) else b""
+    model = ModelFile(data)
+    inputs, outputs = model.io()
     return TFLiteFile(
-        model.scalar(0, "I", 0),
-        model.string(3),
-        codes,
-        tensors,
-        operators,
-        graph.scalars(1, "i"),
-        graph.scalars(2, "i"),
-        metadata,
-        len(subgraphs),
+        model.version,
+        model.description,
+        model.operator_codes(),
+        model.tensors(),
+        model.operators(),
+        inputs,
+        outputs,
+        {name: model.buffer(index) for name, index in model.metadata_entries().items()},
+        model.num_subgraphs,
     )
-
-
-def _buffer_bytes(data: bytes, buffer: _Table) -> bytes:
-    inline = buffer.vector_bytes(0)
-    if inline:
-        return inline
-    offset, size = buffer.scalar(1, "Q", 0), buffer.scalar(2, "Q", 0)
-    return data[offset : offset + size] if offset > 1 and size else b""

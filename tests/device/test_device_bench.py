@@ -40,6 +40,26 @@ def test_benchmark_pipeline_beside_raw_invoke(models):
     assert p["overhead"] == pytest.approx(p["latency"]["mean_ms"] / result.latency["mean_ms"], rel=1e-6)
 
 
+def test_benchmark_pipeline_times_the_daemons_frame_pipeline(models, monkeypatch):
+    """The pipeline figures are FramePipeline.process's own timings, the code `edgecnn run` runs per frame."""
+    from edgecnn.device.pipeline import FramePipeline
+
+    seen = []
+    process = FramePipeline.process
+
+    def spy(self, frame, wait_s=0.0):
+        prediction = process(self, frame, wait_s)
+        seen.append((frame.image.shape, self.k, prediction.timings))
+        return prediction
+
+    monkeypatch.setattr(FramePipeline, "process", spy)
+    (result,) = benchmark(models["int8"], runs=6, warmup=0, pipeline=True, k=2, frame_size=(320, 240))
+    assert [(shape, k) for shape, k, _ in seen] == [((240, 320, 3), 2)] * 6
+    for stage in ("preprocess", "invoke", "postprocess"):
+        mean_ms = sum(timings[stage] for _, _, timings in seen) / 6 * 1e3
+        assert result.pipeline["stages"][stage] == pytest.approx(mean_ms, rel=1e-9)
+
+
 def test_benchmark_plain_model_without_metadata(models):
     (result,) = benchmark(models["plain"], threads=(1,), runs=5, warmup=0, pipeline=True)
     assert result.input == "32x32x3 float32" and result.warmup_mean_ms == 0.0

@@ -75,7 +75,7 @@ def test_endpoints_through_a_source_outage(live_run):
     assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert _metric(text, "edgecnn_frames_total") >= 1
     assert _metric(text, "edgecnn_up") == 1
-    assert 'edgecnn_stage_latency_seconds{stage="invoke",quantile="0.5"}' in text
+    assert 'edgecnn_stage_latency_seconds{quantile="0.5",stage="invoke"}' in text  # prometheus_client sorts labels
     assert _metric(text, "process_resident_memory_bytes") > 1e6
 
     # /stream: our own MJPEG client reads the first part back; it is the annotated frame.

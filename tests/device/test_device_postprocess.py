@@ -1,4 +1,4 @@
-"""Top-k, threshold, EMA smoothing, latency statistics and the Prometheus text format (pure maths, no model)."""
+"""Top-k, threshold, EMA smoothing, latency statistics and the /metrics exposition (pure maths, no model)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.device.metrics import LatencyWindow, RunStats, describe_latencies, prometheus_text
+from edgecnn.device.metrics import LatencyWindow, LiveValues, PipelineMetrics, RunStats, describe_latencies
 from edgecnn.device.postprocess import EmaSmoother, top_k
 
 LABELS = ["a", "b", "c", "d", "e"]
@@ -92,33 +92,67 @@ def test_latency_window_is_bounded_but_totals_count_everything():
     assert sorted(window.recent().tolist()) == [float(i) for i in range(15, 25)]
 
 
-def test_run_stats_summary_and_samples():
+def test_run_stats_summary_and_latency_summaries():
     stats = RunStats(window=8)
     for _ in range(3):
         stats.record({"wait": 0.001, "preprocess": 0.002, "invoke": 0.010, "postprocess": 0.001, "total": 0.013})
     summary = stats.summary()
     assert summary["frames"] == 3
     assert summary["stages"]["invoke"]["mean_ms"] == pytest.approx(10.0)
-    names = {(name, labels.get("stage"), labels.get("quantile")) for name, labels, _ in stats.prometheus_samples()}
-    assert ("edgecnn_stage_latency_seconds", "invoke", "0.9") in names
-    assert ("edgecnn_stage_latency_seconds_count", "total", None) in names
+    quantiles, total, count = stats.latency_summaries()["invoke"]
+    assert quantiles == pytest.approx({0.5: 0.010, 0.9: 0.010, 0.99: 0.010})
+    assert total == pytest.approx(0.030) and count == 3
 
 
-def test_prometheus_text_format():
-    text = prometheus_text(
-        [
-            ("edgecnn_frames_total", {}, 12.0),
-            ("edgecnn_info", {"model": 'we"ird\\name'}, 1.0),
-            ("edgecnn_stage_latency_seconds", {"stage": "invoke", "quantile": "0.5"}, 0.0125),
-            ("edgecnn_stage_latency_seconds_sum", {"stage": "invoke"}, 1.5),
-            ("edgecnn_last_frame_age_seconds", {}, float("nan")),
-        ]
-    )
+def _families(text: str) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def test_metrics_exposition_through_prometheus_client():
+    stats = RunStats(window=8)
+    for seconds in (0.010, 0.020, 0.030):
+        stats.record({"preprocess": 0.002, "invoke": seconds, "total": seconds + 0.002})
+    info = {"model": 'we"ird\\name\nx.tflite', "backend": "ai_edge_litert", "source": "cam", "arch": "unknown"}
+    live = LiveValues(info, up=True, dropped=4, reconnects=2, top_score=float("nan"))
+    text = PipelineMetrics(stats, lambda: live).text()
     lines = text.splitlines()
-    assert "# TYPE edgecnn_frames_total counter" in lines
-    assert "edgecnn_frames_total 12" in lines
-    assert 'edgecnn_info{model="we\\"ird\\\\name"} 1' in lines
-    assert 'edgecnn_stage_latency_seconds{stage="invoke",quantile="0.5"} 0.0125' in lines
+    # Names, types and values as before; the label values escaped by the library.
+    assert "# TYPE edgecnn_frames_total counter" in lines and "edgecnn_frames_total 3.0" in lines
+    assert "# TYPE edgecnn_info gauge" in lines
+    assert (
+        'edgecnn_info{arch="unknown",backend="ai_edge_litert",model="we\\"ird\\\\name\\nx.tflite",source="cam"} 1.0'
+        in lines
+    )
     assert lines.count("# TYPE edgecnn_stage_latency_seconds summary") == 1
-    assert "edgecnn_last_frame_age_seconds NaN" in lines
-    assert text.endswith("\n")
+    assert "edgecnn_top_score NaN" in lines and "edgecnn_last_frame_age_seconds" in text
+    families = _families(text)
+    assert families["edgecnn_info"].samples[0].labels["model"] == info["model"]  # parsed back unchanged
+    values = {s.name: s.value for f in families.values() for s in f.samples if not s.labels}
+    assert values["edgecnn_up"] == 1.0 and values["edgecnn_frames_dropped_total"] == 4.0
+    assert values["edgecnn_source_reconnects_total"] == 2.0 and values["edgecnn_fps"] > 0
+    latency = {
+        (s.name, s.labels.get("stage"), s.labels.get("quantile")): s.value
+        for s in families["edgecnn_stage_latency_seconds"].samples
+    }
+    assert latency[("edgecnn_stage_latency_seconds", "invoke", "0.5")] == pytest.approx(0.020)
+    assert latency[("edgecnn_stage_latency_seconds_sum", "invoke", None)] == pytest.approx(0.060)
+    assert latency[("edgecnn_stage_latency_seconds_count", "total", None)] == 3.0
+    assert latency[("edgecnn_stage_latency_seconds_count", "wait", None)] == 0.0  # a stage without samples yet
+    assert ("edgecnn_stage_latency_seconds", "wait", "0.5") not in latency
+    assert values["process_resident_memory_bytes"] > 1e6 and values["process_start_time_seconds"] > 1e9
+    assert "python_info" in families
+
+
+def test_metrics_registry_per_pipeline():
+    """Two pipelines in one process (tests, several daemons) keep their own series."""
+    live = LiveValues({}, up=False, dropped=0, reconnects=0, top_score=0.5)
+    first, second = RunStats(), RunStats()
+    first.record({"total": 0.01})
+    texts = [PipelineMetrics(stats, lambda: live).text() for stats in (first, second, first)]
+    frames = [
+        next(s.value for s in _families(text)["edgecnn_frames"].samples if s.name == "edgecnn_frames_total")
+        for text in texts
+    ]
+    assert frames == [1.0, 0.0, 1.0]

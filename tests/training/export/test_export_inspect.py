@@ -110,12 +110,12 @@ def test_check_rejects_flex_ops(keras_model, calibration):
     """Rename an operator code to a Flex custom op in real converter output: the check must refuse it."""
     import flatbuffers
 
-    from edgecnn.modelfile.metadata_writer import _schema
+    from edgecnn.modelfile.schema import load_schema
     from edgecnn.training.export.converter import check, convert
 
     conversion = convert(keras_model, "int8", None, calibration)
-    schema = _schema()
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(conversion.model_bytes), 0))
+    schema = load_schema()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(bytearray(conversion.model_bytes), 0))
     model.operatorCodes[0].builtinCode = schema.BuiltinOperator.CUSTOM
     model.operatorCodes[0].deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
     model.operatorCodes[0].customCode = "FlexConv2D"
