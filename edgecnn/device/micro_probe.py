@@ -24,6 +24,7 @@ import ctypes
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,9 @@ def _first_message(text: str) -> str:
     if missing:
         return f"TFLM has no kernel for operator {missing.group(1)}"
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("EXCEPTION")]
+    crashed = [line for line in lines if line.startswith("TFLM crashed")]
+    if crashed:
+        return f"{crashed[0]} while loading or running it" + (f" ({lines[0]})" if lines[0] != crashed[0] else "")
     return lines[0] if lines else "TFLM failed to load the model"
 
 
@@ -167,7 +171,10 @@ class _Worker:
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
         worked = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        return worked, Path(self.log.name).read_text(errors="replace")
+        text = Path(self.log.name).read_text(errors="replace")
+        if os.WIFSIGNALED(status):  # TFLM aborted (a failed TFLITE_CHECK) or crashed
+            text += f"\nTFLM crashed ({signal.Signals(os.WTERMSIG(status)).name})"
+        return worked, text
 
     def recorded(self, text: str) -> dict[str, Any]:
         report: dict[str, Any] = {name: int(value) for name, value in _TOTAL.findall(text)}

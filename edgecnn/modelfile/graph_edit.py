@@ -3,24 +3,20 @@
 Used to find out where two runtimes (LiteRT and TFLite Micro) start to differ: a single-operator model runs one
 kernel on inputs taken from the other runtime, and a model whose every operator output is also a graph output
 lets a delegate (XNNPACK) show its intermediate tensors, which ``experimental_preserve_all_tensors`` cannot.
-Built with the object API of the schema that ships with ai-edge-litert.
+Built with the object API of the generated schema (:mod:`edgecnn.modelfile.schema`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def _schema():
-    from ai_edge_litert import schema_py_generated as schema
-
-    return schema
+from edgecnn.modelfile.schema import FILE_IDENTIFIER, load_schema
 
 
 def load_model_object(model_bytes: bytes):
     """The ``ModelT`` (mutable object API) of a ``.tflite`` flatbuffer."""
-    schema = _schema()
-    return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(model_bytes), 0))
+    schema = load_schema()
+    return schema.ModelT.InitFromObj(schema.Model.GetRootAs(bytearray(model_bytes), 0))
 
 
 def pack_model_object(model) -> bytes:
@@ -28,7 +24,7 @@ def pack_model_object(model) -> bytes:
     import flatbuffers
 
     builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
     return bytes(builder.Output())
 
 
@@ -64,7 +60,7 @@ def single_operator_model(model, op_index: int) -> tuple[bytes, list[int], list[
     Returns:
         ``(model bytes, original indices of the graph inputs, original indices of the graph outputs)``.
     """
-    schema = _schema()
+    schema = load_schema()
     graph = model.subgraphs[0]
     op = graph.operators[op_index]
     runtime_tensors = activation_tensors(model)

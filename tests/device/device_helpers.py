@@ -170,10 +170,10 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def with_operator(model_bytes: bytes, old: str, new: str) -> bytes:
     """A copy of a .tflite whose operator code ``old`` (a builtin name, e.g. SOFTMAX) is replaced by ``new``."""
-    from ai_edge_litert import schema_py_generated as schema
-
     from edgecnn.modelfile.graph_edit import load_model_object, pack_model_object
+    from edgecnn.modelfile.schema import load_schema
 
+    schema = load_schema()
     model = load_model_object(model_bytes)
     codes = [
         c
