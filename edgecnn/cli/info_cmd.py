@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 
 
@@ -18,7 +19,10 @@ def format_info(summary: dict) -> str:
     lines = [
         f"{s['arch']}  alpha={s['alpha']:g}  size={side}  channels={s['channels']}  classes={s['classes']}  "
         f"separable={'yes' if s['separable'] else 'no'}"
-        + (f"  stem stride={s['stem_stride']}" if s.get("stem_stride", 2) != 2 else ""),
+        + (f"  stem stride={s['stem_stride']}" if s.get("stem_stride", 2) != 2 else "")
+        + (f"  head width={s['head_width']}" if s.get("head_width") is not None else "")
+        + ("  scaled head" if s.get("scale_head") else "")
+        + (f"  depth={s['depth']:g}" if s.get("depth", 1.0) != 1.0 else ""),
         f"params                 {s['params']:,}  (trainable {s['trainable_params']:,}; "
         f"{s['inference_params']:,} after folding BatchNorm)",
         f"MACs                   {s['macs']:,}  ({s['macs'] / 1e6:.1f} M)",
@@ -52,23 +56,20 @@ def info_command(
     separable: bool = typer.Option(
         None, "--separable/--no-separable", help="Depthwise-separable convs [default: the architecture's]."
     ),
-    stem_stride: int = typer.Option(
-        2,
-        "--stem-stride",
-        min=1,
-        max=2,
-        help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
-        "feature-map side, 4x the MACs, same parameters).",
-    ),
+    stem_stride: int = _options.STEM_STRIDE,
+    head_width: int = _options.HEAD_WIDTH,
+    scale_head: bool = _options.SCALE_HEAD,
+    depth: float = _options.DEPTH,
     layers: bool = typer.Option(False, "--layers", help="Add the per-layer table."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show a model's parameters, multiply-accumulates (MACs) and estimated .tflite sizes."""
-    from edgecnn.training.zoo.registry import get_arch_info, validate_build_args
+    from edgecnn.training.zoo.registry import get_arch_info, validate_build_args, validate_knobs
     from edgecnn.training.zoo.summary import summarize_model
 
     # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
     validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)
+    validate_knobs(arch, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
     summary = summarize_model(
         arch,
         alpha=alpha,
@@ -77,6 +78,9 @@ def info_command(
         classes=classes,
         separable=separable,
         stem_stride=stem_stride,
+        head_width=head_width,
+        scale_head=scale_head,
+        depth=depth,
         include_layers=layers,
     )
     if json_out:

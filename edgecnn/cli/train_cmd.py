@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
 
@@ -47,14 +48,10 @@ def train_command(
     separable: bool = typer.Option(
         None, "--separable/--no-separable", help="Depthwise-separable convolutions; default: the architecture's."
     ),
-    stem_stride: int = typer.Option(
-        2,
-        "--stem-stride",
-        min=1,
-        max=2,
-        help="Stride of the first conv: 2 (the papers) or 1 (small inputs: 2x the "
-        "feature-map side, 4x the MACs, same parameters).",
-    ),
+    stem_stride: int = _options.STEM_STRIDE,
+    head_width: int = _options.HEAD_WIDTH,
+    scale_head: bool = _options.SCALE_HEAD,
+    depth: float = _options.DEPTH,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
@@ -93,6 +90,9 @@ def train_command(
         dropout=dropout,
         separable=separable,
         stem_stride=stem_stride,
+        head_width=head_width,
+        scale_head=scale_head,
+        depth=depth,
         progress=not quiet,
     )
     if json_out:

@@ -114,6 +114,9 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
         lines.append(
             f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}"
             + (f" stem stride {meta['stem_stride']}" if meta.get("stem_stride", 2) != 2 else "")
+            + (f" head width {meta['head_width']}" if meta.get("head_width") is not None else "")
+            + (" scaled head" if meta.get("scale_head") else "")
+            + (f" depth {meta['depth']:g}" if meta.get("depth", 1.0) != 1.0 else "")
         )
     labels = meta.get("labels") or []
     shown = ", ".join(labels[:10]) + (f", ... ({len(labels) - 10} more)" if len(labels) > 10 else "")

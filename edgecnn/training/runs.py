@@ -41,7 +41,8 @@ class RunInfo:
         labels: Class names in output order.
         preprocessing: The model's preprocessing spec.
         model: ``arch``, ``alpha``, ``size`` ``[h, w]``, ``channels``, ``classes``, ``dropout``, ``separable``,
-            ``stem_stride`` (absent in runs older than that option: 2).
+            ``stem_stride``, ``head_width``, ``scale_head``, ``depth`` (each absent in runs older than it: then the
+            default of :data:`edgecnn.training.zoo.ARCH_KNOBS`).
         data: The data source and split settings (input to :func:`edgecnn.training.data.load_arrays`).
         best_model_path: ``best.keras``.
         metrics: ``metrics.json`` (empty while training has not finished).

@@ -29,6 +29,7 @@ from edgecnn.training.export.quiet import quiet
 from edgecnn.training.export.schemes import SCHEMES, Scheme, file_name, resolve
 from edgecnn.training.export.source import ExportSource, load_keras_model, model_preprocessing, resolve_source
 from edgecnn.training.export.verify import MAX_ACCURACY_DROP
+from edgecnn.training.zoo.registry import ARCH_KNOBS
 
 #: Schemes that can trade per-channel weight scales for per-tensor ones (``per_tensor=True``).
 PER_TENSOR_SCHEMES = ("int8",)
@@ -313,8 +314,7 @@ def export(
         },
     }
     info = src.model_info
-    if "stem_stride" in info:
-        extra["stem_stride"] = info["stem_stride"]
+    extra.update({key: info[key] for key in ARCH_KNOBS if key in info})
     metadata = ModelMetadata(
         labels=labels,
         preprocessing=spec,

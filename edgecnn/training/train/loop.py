@@ -262,7 +262,7 @@ def _echo(progress: bool, message: str) -> None:
 
 
 def _model_record(
-    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, stem_stride: int
+    info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, knobs: dict
 ):
     return {
         "arch": info.name,
@@ -272,13 +272,17 @@ def _model_record(
         "classes": classes,
         "dropout": float(info.default_dropout if dropout is None else dropout),
         "separable": bool(info.default_separable if separable is None else separable),
-        "stem_stride": int(stem_stride),
+        **knobs,
     }
 
 
 def build_from_record(model: dict[str, Any]):
-    """Builds the (untrained) zoo model a run's ``config["model"]`` describes."""
-    from edgecnn.training.zoo import build_model
+    """Builds the (untrained) zoo model a run's ``config["model"]`` describes.
+
+    Knobs a run recorded before they existed (``stem_stride``, ``head_width``, ``scale_head``, ``depth``) take
+    their defaults, the architecture those runs trained.
+    """
+    from edgecnn.training.zoo import ARCH_KNOBS, build_model
 
     return build_model(
         model["arch"],
@@ -288,7 +292,7 @@ def build_from_record(model: dict[str, Any]):
         classes=model["classes"],
         dropout=model["dropout"],
         separable=model["separable"],
-        stem_stride=model.get("stem_stride", 2),
+        **{key: model.get(key, default) for key, default in ARCH_KNOBS.items()},
     )
 
 
@@ -319,6 +323,9 @@ def train(
     dropout: float | None = None,
     separable: bool | None = None,
     stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
     progress: bool = True,
     force: bool = False,
     callbacks: list | None = None,
@@ -354,6 +361,10 @@ def train(
         separable: Depthwise-separable convolutions; None for the architecture's default.
         stem_stride: Stride of the first convolution: 2 (the papers) or 1 (small inputs; 4x the MACs, see
             :func:`edgecnn.training.zoo.build_model`).
+        head_width: Channels of the architecture's head layer (e.g. MobileNetV2's 1280-channel ``Conv_1``); None
+            for the paper's.
+        scale_head: Scale the head with ``alpha`` at every width.
+        depth: Depth multiplier in (0, 1]: each stage keeps ``ceil(repeats * depth)`` blocks.
         progress: Print progress (a Keras progress bar per epoch) on stderr.
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
@@ -366,7 +377,7 @@ def train(
         EdgeCNNError: For bad arguments or unusable data.
         KeyboardInterrupt: After writing a resumable ``last.keras`` when interrupted.
     """
-    from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args
+    from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args, validate_knobs
     from edgecnn.training.zoo.transfer import HEAD_LAYERS
 
     out = Path(out)
@@ -400,6 +411,10 @@ def train(
     else:
         _check_options(epochs, batch_size, lr, schedule, optimizer, label_smoothing, resize_mode)
         info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
+        knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+        if weights and knobs["depth"] != 1.0:
+            # Fewer blocks renumber the layers, so a transfer by name would pair the wrong blocks.
+            raise EdgeCNNError(f"pretrained weights need depth=1 (the paper's blocks). Received depth={depth!r}")
         if freeze_backbone and fine_tune_at is not None:
             raise EdgeCNNError("use either freeze_backbone or fine_tune_at, not both")
 
@@ -417,7 +432,7 @@ def train(
             Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict() if augment else None
         )
         model_record = _model_record(
-            info, height, width, channels, source.num_classes, alpha, dropout, separable, stem_stride
+            info, height, width, channels, source.num_classes, alpha, dropout, separable, knobs
         )
         config = {
             "edgecnn_version": __version__,

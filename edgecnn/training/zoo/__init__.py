@@ -16,23 +16,25 @@ from typing import TYPE_CHECKING
 
 from edgecnn.training.zoo.profile import LayerRow, ModelProfile, profile_model
 from edgecnn.training.zoo.registry import (
+    ARCH_KNOBS,
     NORMALIZATION,
     REGISTRY,
+    STEM_STRIDES,
     ArchInfo,
     get_arch_info,
     list_models,
     make_divisible,
     parse_size,
+    scale_depth,
     validate_build_args,
+    validate_knobs,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-#: Allowed strides of the first convolution (see :func:`build_model`).
-STEM_STRIDES = (1, 2)
-
 __all__ = [
+    "ARCH_KNOBS",
     "NORMALIZATION",
     "REGISTRY",
     "STEM_STRIDES",
@@ -46,7 +48,9 @@ __all__ = [
     "make_divisible",
     "parse_size",
     "profile_model",
+    "scale_depth",
     "validate_build_args",
+    "validate_knobs",
 ]
 
 
@@ -61,6 +65,9 @@ def build_model(
     separable: bool | None = None,
     include_preprocessing: bool = True,
     stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
 ) -> keras.Model:
     """Builds an untrained Keras model of a registered architecture.
 
@@ -78,6 +85,13 @@ def build_model(
         stem_stride: Stride of the first convolution: 2 as in the papers, or 1, the usual adaptation for small
             inputs (CIFAR-sized images): every feature map keeps twice the side, at 4x the MACs and the same
             parameters. MobileNetV2 0.35 at 32x32 on Fashion-MNIST ends on a 2x2 instead of a 1x1 map.
+        head_width: Channels of the head layer (``get_arch_info(arch).head``: MobileNetV2's 1280-channel
+            ``Conv_1``, V3's ``conv_2``, V1's last pointwise conv); None for the paper's width. An error for
+            architectures without a head layer.
+        scale_head: Scale the head with ``alpha`` at every width (``make_divisible(1280 * alpha, 8)`` for V2);
+            the papers keep V2/V3's head fixed for ``alpha <= 1``. Not together with ``head_width``.
+        depth: Depth multiplier in (0, 1]: every stage keeps its first ``ceil(repeats * depth)`` blocks (at least
+            one); 1 is the paper.
 
     Returns:
         A ``keras.Model`` taking float32 pixels 0..255 and returning float32 softmax probabilities.
@@ -92,8 +106,7 @@ def build_model(
     rate = info.default_dropout if dropout is None else dropout
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
         raise EdgeCNNError(f"dropout must be in [0, 1). Received dropout={dropout!r}")
-    if isinstance(stem_stride, bool) or stem_stride not in STEM_STRIDES:
-        raise EdgeCNNError(f"stem stride must be 1 or 2. Received stem_stride={stem_stride!r}")
+    knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
     cfg = BuildConfig(
         arch=info.name,
         alpha=float(alpha),
@@ -104,7 +117,7 @@ def build_model(
         dropout=float(rate),
         separable=info.default_separable if separable is None else bool(separable),
         include_preprocessing=bool(include_preprocessing),
-        stem_stride=int(stem_stride),
+        **knobs,
     )
     family = importlib.import_module(f"edgecnn.training.zoo.{info.family}")
     return family.build(cfg)

@@ -7,9 +7,11 @@ weights transfer by name and TFLite tensor names stay readable. TensorFlow is im
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from edgecnn.training._tf import import_tf
+from edgecnn.training.zoo.registry import make_divisible, scale_depth
 
 # keras.applications uses momentum=0.999. Trained from scratch for a few epochs, the moving statistics then lag
 # the weights so far behind that a MobileNetV2 on Fashion-MNIST stayed at chance validation accuracy for the
@@ -27,7 +29,13 @@ def _layers():
 
 @dataclass(frozen=True)
 class BuildConfig:
-    """The resolved arguments of one :func:`edgecnn.training.zoo.build_model` call, handed to a family builder."""
+    """The resolved arguments of one :func:`edgecnn.training.zoo.build_model` call, handed to a family builder.
+
+    The knobs beside ``alpha`` (defaults: the papers' architecture) are ``stem_stride`` (stride of the first
+    convolution), ``head_width`` (explicit channels of the head layer, see ``ArchInfo.head``), ``scale_head``
+    (scale the head with ``alpha`` at every width) and ``depth`` (each stage keeps ``ceil(repeats * depth)``
+    blocks, at least one).
+    """
 
     arch: str
     alpha: float
@@ -39,13 +47,39 @@ class BuildConfig:
     separable: bool
     include_preprocessing: bool
     stem_stride: int = 2
+    head_width: int | None = None
+    scale_head: bool = False
+    depth: float = 1.0
 
     @property
     def model_name(self) -> str:
-        """``<arch>_<alpha>_<size>`` like Keras' ``mobilenetv2_1.00_224``."""
+        """``<arch>_<alpha>_<size>`` like Keras' ``mobilenetv2_1.00_224``, plus a suffix per non-default knob."""
         side = str(self.height) if self.height == self.width else f"{self.height}x{self.width}"
         suffix = ("" if self.separable else "_conv") + ("" if self.stem_stride == 2 else f"_stem{self.stem_stride}")
+        suffix += "" if self.head_width is None else f"_head{self.head_width}"
+        suffix += "_headscaled" if self.scale_head else ""
+        suffix += "" if self.depth == 1.0 else f"_depth{self.depth:g}"
         return f"{self.arch}_{self.alpha:0.2f}_{side}{suffix}"
+
+    def head(self, base: int, paper: int) -> int:
+        """Channels of the head layer: ``head_width`` if set, ``base`` scaled with alpha if ``scale_head``, else
+        ``paper`` (the family's own rule, e.g. MobileNetV2's 1280 unless alpha > 1)."""
+        if self.head_width is not None:
+            return self.head_width
+        return make_divisible(base * self.alpha, 8) if self.scale_head else paper
+
+    def repeats(self, count: int) -> int:
+        """How many of a stage's ``count`` blocks the depth multiplier keeps."""
+        return scale_depth(count, self.depth)
+
+    def stages(self, rows, key) -> list:
+        """Rows of a per-block table with each stage (a run of rows with equal ``key(row)``) cut to its first
+        :meth:`repeats` rows; the first row of a stage carries its stride."""
+        kept = []
+        for _, group in itertools.groupby(rows, key=key):
+            group = list(group)
+            kept += group[: self.repeats(len(group))]
+        return kept
 
 
 def model_input(cfg: BuildConfig):

@@ -4,6 +4,10 @@ A 3x3 stem and 13 depthwise-separable blocks (3x3 depthwise + BN + ReLU6, 1x1 po
 pooling and a 1x1-conv classifier. Widths scale with plain ``int(filters * alpha)`` as in the paper and Keras.
 ``separable=False`` gives the paper's "Conv MobileNet" (Table 4): every block is one full 3x3 convolution with the
 block's output width (layers ``conv_<i>``, ``conv_<i>_bn``, ``conv_<i>_relu``).
+
+Knobs: a stage is a run of blocks with the same width (64 | 128 x2 | 256 x2 | 512 x6 | 1024 x2); ``depth`` keeps
+the first blocks of each. The head is the last block's 1x1 conv (``conv_pw_13`` at depth 1): ``head_width`` sets
+its channels; ``scale_head`` changes nothing (it already scales with alpha).
 """
 
 from __future__ import annotations
@@ -40,8 +44,11 @@ def build(cfg: BuildConfig):
     x = blocks.conv(x, int(STEM_FILTERS * cfg.alpha), 3, stride=cfg.stem_stride, name="conv1")
     x = blocks.batch_norm(x, "conv1_bn")
     x = blocks.activation(x, "relu6", "conv1")
-    for block_id, (filters, stride) in enumerate(BLOCKS, start=1):
+    table = cfg.stages(BLOCKS, key=lambda row: row[0])
+    for block_id, (filters, stride) in enumerate(table, start=1):
         filters = int(filters * cfg.alpha)
+        if block_id == len(table) and cfg.head_width is not None:  # the head: already scales with alpha
+            filters = cfg.head_width
         x, padding = blocks.stride_padding(x, 3, stride, "bottom_right", f"conv_pad_{block_id}")
         if cfg.separable:
             x = blocks.depthwise(x, 3, stride=stride, padding=padding, name=f"conv_dw_{block_id}")

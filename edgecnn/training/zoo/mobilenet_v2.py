@@ -5,6 +5,9 @@ a 1x1 conv to 1280 channels, global pooling and a dense classifier. Widths: ``ma
 per block, ``make_divisible(32 * alpha, 8)`` for the stem, and the last conv keeps 1280 channels unless
 ``alpha > 1`` (then ``make_divisible(1280 * alpha, 8)``), exactly as Keras. ``separable=False`` replaces each
 depthwise 3x3 by a full 3x3 conv of the expanded width (see :func:`edgecnn.training.zoo.blocks.inverted_residual`).
+
+Knobs: ``depth`` scales each row's repeats n (``ceil(n * depth)``, at least 1); the head is ``Conv_1``
+(``head_width`` sets it, ``scale_head`` makes it ``make_divisible(1280 * alpha, 8)`` at every alpha).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def build(cfg: BuildConfig):
     x = blocks.activation(x, "relu6", "Conv1")
     block_id = 0
     for expansion, channels, repeats, first_stride in STAGES:
-        for repeat in range(repeats):
+        for repeat in range(cfg.repeats(repeats)):
             prefix = f"block_{block_id}_" if block_id else "expanded_conv_"
             x = blocks.inverted_residual(
                 x,
@@ -56,7 +59,7 @@ def build(cfg: BuildConfig):
             )
             block_id += 1
     last = make_divisible(LAST_FILTERS * cfg.alpha, 8) if cfg.alpha > 1.0 else LAST_FILTERS
-    x = blocks.conv(x, last, 1, name="Conv_1")
+    x = blocks.conv(x, cfg.head(LAST_FILTERS, last), 1, name="Conv_1")
     x = blocks.batch_norm(x, "Conv_1_bn")
     x = blocks.activation(x, "relu6", "out")
     x = layers.GlobalAveragePooling2D(name="global_average_pooling2d")(x)

@@ -5,6 +5,10 @@ Block tables are the paper's Tables 1 and 2 with Keras' expansion ratios (e.g. 7
 the 16-channel stem is not scaled, the last 1x1 conv has ``make_divisible(6 * c, 8)`` channels, and the
 penultimate 1x1 "conv_2" (1024 Small / 1280 Large) grows only when ``alpha > 1``. ``separable=False`` replaces
 each depthwise KxK by a full KxK conv of the expanded width.
+
+Knobs: a stage is a run of rows with the same output channels (Small: 16 | 24 x2 | 40 x3 | 48 x2 | 96 x3; Large:
+16 | 24 x2 | 40 x3 | 80 x4 | 112 x2 | 160 x3); ``depth`` keeps the first rows of each. The head is ``conv_2``
+(``head_width`` sets it, ``scale_head`` makes it ``make_divisible(1024 or 1280 * alpha, 8)`` at every alpha).
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def build(cfg: BuildConfig):
     x = blocks.conv(x, STEM_FILTERS, 3, stride=cfg.stem_stride, name="conv")
     x = blocks.batch_norm(x, "conv_bn")
     x = blocks.activation(x, _HS, "conv")
-    for block_id, row in enumerate(table):
+    for block_id, row in enumerate(cfg.stages(table, key=lambda row: row.filters)):
         prefix = f"expanded_conv_{block_id}_" if block_id else "expanded_conv_"
         width = make_divisible(x.shape[-1] * row.expansion, 8)
         x = blocks.inverted_residual(
@@ -98,9 +102,8 @@ def build(cfg: BuildConfig):
     x = blocks.batch_norm(x, "conv_1_bn")
     x = blocks.activation(x, _HS, "conv_1")
     x = layers.GlobalAveragePooling2D(keepdims=True, name="global_average_pooling2d")(x)
-    if cfg.alpha > 1.0:
-        last_point = make_divisible(last_point * cfg.alpha, 8)
-    x = blocks.conv(x, last_point, 1, name="conv_2", use_bias=True)
+    paper = make_divisible(last_point * cfg.alpha, 8) if cfg.alpha > 1.0 else last_point
+    x = blocks.conv(x, cfg.head(last_point, paper), 1, name="conv_2", use_bias=True)
     x = blocks.activation(x, _HS, "conv_2")
     x = blocks.dropout(x, cfg.dropout)
     x = blocks.conv(x, cfg.classes, 1, name="logits", use_bias=True)

@@ -41,6 +41,22 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return rounded
 
 
+def scale_depth(repeats: int, depth: float) -> int:
+    """The repeats a stage keeps under a depth multiplier: ``ceil(repeats * depth)``, at least 1.
+
+    The product is rounded to 6 decimals first so that e.g. ``10 * 0.7`` (7.000000000000001 in floating point)
+    keeps 7 blocks, not 8.
+    """
+    return max(1, math.ceil(round(repeats * depth, 6)))
+
+
+#: Allowed strides of the first convolution: 2 is the papers' stem, 1 the usual adaptation for small inputs.
+STEM_STRIDES = (1, 2)
+#: The architecture knobs beside ``alpha`` and their defaults (the papers' architecture). A run recorded before a
+#: knob existed reads as its default here.
+ARCH_KNOBS: dict = {"stem_stride": 2, "head_width": None, "scale_head": False, "depth": 1.0}
+
+
 @dataclass(frozen=True)
 class ArchInfo:
     """What the registry knows about one architecture (TF-free; travels into the export metadata).
@@ -60,6 +76,8 @@ class ArchInfo:
         imagenet_alphas: Width multipliers Keras publishes ImageNet weights for.
         imagenet_sizes: Input sides Keras publishes ImageNet weights for.
         normalization: How pixels are normalised (always in-model here; see :data:`NORMALIZATION`).
+        head: The wide layer between the last stage and the classifier that ``head_width`` / ``scale_head``
+            resize, with its paper width and rule, or None where the last stage feeds the classifier directly.
     """
 
     name: str
@@ -76,6 +94,7 @@ class ArchInfo:
     imagenet_alphas: tuple[float, ...] = ()
     imagenet_sizes: tuple[int, ...] = ()
     normalization: dict = field(default_factory=lambda: dict(NORMALIZATION))
+    head: str | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (for ``edgecnn models --json`` and the export metadata)."""
@@ -93,6 +112,7 @@ class ArchInfo:
             "imagenet_alphas": list(self.imagenet_alphas),
             "imagenet_sizes": list(self.imagenet_sizes),
             "normalization": dict(self.normalization),
+            "head": self.head,
         }
 
 
@@ -111,6 +131,7 @@ _ARCHS = (
         min_alpha=1 / 32,
         imagenet_alphas=(0.25, 0.5, 0.75, 1.0),
         imagenet_sizes=(128, 160, 192, 224),
+        head="conv_pw_13 (the last pointwise conv: int(1024 * alpha), always scaled)",
     ),
     ArchInfo(
         "mobilenet_v2",
@@ -120,6 +141,7 @@ _ARCHS = (
         "MobileNetV2",
         imagenet_alphas=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4),
         imagenet_sizes=(96, 128, 160, 192, 224),
+        head="Conv_1 (1280 channels, scaled only when alpha > 1)",
     ),
     ArchInfo(
         "mobilenet_v3_small",
@@ -129,6 +151,7 @@ _ARCHS = (
         "MobileNetV3Small",
         imagenet_alphas=(0.75, 1.0),
         imagenet_sizes=(224,),
+        head="conv_2 (1024 channels, scaled only when alpha > 1)",
     ),
     ArchInfo(
         "mobilenet_v3_large",
@@ -138,6 +161,7 @@ _ARCHS = (
         "MobileNetV3Large",
         imagenet_alphas=(0.75, 1.0),
         imagenet_sizes=(224,),
+        head="conv_2 (1280 channels, scaled only when alpha > 1)",
     ),
     ArchInfo(
         "squeezenet_1_0",
@@ -253,3 +277,54 @@ def validate_build_args(
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
         raise EdgeCNNError(f"classes must be an integer >= 2. Received classes={classes!r}")
     return info, (height, width)
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def validate_knobs(
+    arch: str | ArchInfo,
+    *,
+    stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
+) -> dict:
+    """Checks the architecture knobs of :func:`edgecnn.training.zoo.build_model` without importing TensorFlow.
+
+    Args:
+        arch: Registered name or its :class:`ArchInfo`.
+        stem_stride: Stride of the first convolution, one of :data:`STEM_STRIDES`.
+        head_width: Channels of the architecture's head layer (:attr:`ArchInfo.head`), or None for the paper's.
+        scale_head: Scale the head with ``alpha`` at every width (V2/V3 keep it fixed for ``alpha <= 1``).
+        depth: Depth multiplier in (0, 1]: every stage keeps ``ceil(repeats * depth)`` blocks, at least 1.
+
+    Returns:
+        The knobs as a dict with the keys of :data:`ARCH_KNOBS` (numbers normalised to int / float).
+
+    Raises:
+        EdgeCNNError: Naming the bad knob and repeating the value received.
+    """
+    info = arch if isinstance(arch, ArchInfo) else get_arch_info(arch)
+    if isinstance(stem_stride, bool) or stem_stride not in STEM_STRIDES:
+        raise EdgeCNNError(f"stem stride must be 1 or 2. Received stem_stride={stem_stride!r}")
+    if head_width is not None and (isinstance(head_width, bool) or not isinstance(head_width, int) or head_width < 1):
+        raise EdgeCNNError(f"head width must be an integer >= 1. Received head_width={head_width!r}")
+    if not isinstance(scale_head, bool):
+        raise EdgeCNNError(f"scale_head must be True or False. Received scale_head={scale_head!r}")
+    if head_width is not None and scale_head:
+        raise EdgeCNNError("use either head_width (an explicit width) or scale_head (scaled with alpha), not both")
+    if (head_width is not None or scale_head) and info.head is None:
+        raise EdgeCNNError(
+            f"{info.name} has no head layer to resize (its last stage feeds the classifier); "
+            "drop head_width / scale_head"
+        )
+    if not _is_number(depth) or not 0 < depth <= 1:
+        raise EdgeCNNError(f"depth must be a number in (0, 1]. Received depth={depth!r}")
+    return {
+        "stem_stride": int(stem_stride),
+        "head_width": None if head_width is None else int(head_width),
+        "scale_head": bool(scale_head),
+        "depth": float(depth),
+    }

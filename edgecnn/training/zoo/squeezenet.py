@@ -8,6 +8,9 @@ Table 1 feature-map sizes), emulated with bottom/right zero padding, which is ex
 ``alpha`` scales the stem and every fire module with ``make_divisible(v * alpha, 8)`` (``alpha=1`` keeps the
 paper's widths, all multiples of 8). ``separable=True`` turns each 3x3 expand into a 3x3 depthwise conv (no
 bias, no activation) followed by a 1x1 conv with bias and ReLU; the default ``separable=False`` is the paper.
+
+Knobs: a stage is the run of fire modules between two pools (1.0: 3 | 4 | 1, 1.1: 2 | 2 | 4); ``depth`` keeps
+the first modules of each. There is no head layer (``conv10`` is the classifier).
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ def build(cfg: BuildConfig):
     )
     x = blocks.activation(x, "relu", "conv1")
     fire_id, pool_id = 2, 1
-    for item in layout:
+    for item in cfg.stages(layout, key=lambda item: item == POOL):
         if item == POOL:
             x = _ceil_max_pool(x, f"pool{pool_id}")
         else:

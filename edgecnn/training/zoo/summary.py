@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgecnn.training.zoo.registry import validate_build_args
+from edgecnn.training.zoo.registry import validate_build_args, validate_knobs
 
 
 def summarize_model(
@@ -14,6 +14,9 @@ def summarize_model(
     classes: int = 1000,
     separable: bool | None = None,
     stem_stride: int = 2,
+    head_width: int | None = None,
+    scale_head: bool = False,
+    depth: float = 1.0,
     include_layers: bool = False,
 ) -> dict:
     """Builds the model and reports its configuration, parameters, MACs and estimated file sizes.
@@ -28,10 +31,14 @@ def summarize_model(
         classes: Number of classes.
         separable: Depthwise-separable convolutions; None for the architecture's default.
         stem_stride: Stride of the first convolution (2: the papers; 1: for small inputs).
+        head_width: Channels of the head layer; None for the paper's.
+        scale_head: Scale the head with alpha at every width.
+        depth: Depth multiplier in (0, 1].
         include_layers: Add the per-layer rows under ``"layers"``.
 
     Returns:
-        A dict with ``arch, alpha, size, height, width, channels, classes, separable, stem_stride, params,
+        A dict with ``arch, alpha, size, height, width, channels, classes, separable, stem_stride, head_width,
+        scale_head, depth, params,
         trainable_params, inference_params, macs, est_float32_bytes, est_int8_bytes, sizes_are_estimates``
         (and ``layers``).
 
@@ -44,6 +51,7 @@ def summarize_model(
     _, (height, width) = validate_build_args(
         info.name, alpha, info.default_size if size is None else size, channels, classes
     )
+    knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
     separable = info.default_separable if separable is None else separable
     model = build_model(
         info.name,
@@ -52,7 +60,7 @@ def summarize_model(
         channels=channels,
         classes=classes,
         separable=separable,
-        stem_stride=stem_stride,
+        **knobs,
     )
     prof = profile_model(model).to_dict(include_layers=include_layers)
     out = {
@@ -64,7 +72,7 @@ def summarize_model(
         "channels": channels,
         "classes": classes,
         "separable": bool(separable),
-        "stem_stride": int(stem_stride),
+        **knobs,
         "params": prof["params"],
         "trainable_params": prof["trainable_params"],
         "inference_params": prof["inference_params"],

@@ -82,6 +82,9 @@ def test_run_directory_is_complete(trained_run):
         "dropout": 0.5,
         "separable": False,
         "stem_stride": 2,
+        "head_width": None,
+        "scale_head": False,
+        "depth": 1.0,
     }
     assert run.data["val_split"] == 0.25 and run.data["kind"] == "folder"
     assert run.config["train"]["batch_size"] == 4 and run.config["edgecnn_version"]
@@ -210,6 +213,16 @@ def test_same_seed_same_weights_streaming_from_files(colour_folder, tmp_path):
         (["train", "mobilenet_v2", "--data", "nowhere_dataset", "--out", "OUT"], "neither an existing folder"),
         (["train", "mobilenet_v2", "--data", "ONECLASS", "--out", "OUT"], "at least 2 classes"),
         (["train", "mobilenet_v2", "--out", "OUT", "--resume"], "cannot resume"),
+        (["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--depth", "2"], "depth must be"),
+        (["train", "squeezenet_1_1", "--data", "DATA", "--out", "OUT", "--head-width", "64"], "no head layer"),
+        (
+            ["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--head-width", "64", "--scale-head"],
+            "use either head_width",
+        ),
+        (
+            ["train", "mobilenet_v2", "--data", "DATA", "--out", "OUT", "--weights", "imagenet", "--depth", "0.5"],
+            "pretrained weights need depth=1",
+        ),
         (["eval", "DATA"], "not a run directory"),
     ],
 )
@@ -221,6 +234,18 @@ def test_cli_errors_exit_2_with_one_line(colour_folder, tmp_path, args, message)
     result = CliRunner().invoke(app, [subs.get(a, a) for a in args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_head_and_depth_knobs_are_recorded_and_rebuilt(colour_folder, tmp_path):
+    out = tmp_path / "knobs"
+    args = ["train", "mobilenet_v2", "--data", str(colour_folder), "--out", str(out), "--alpha", "0.35"]
+    args += ["--head-width", "64", "--depth", "0.5", "--epochs", "1", "--batch-size", "8", "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    run = runs.load_run(out)
+    assert (run.model["head_width"], run.model["scale_head"], run.model["depth"]) == (64, False, 0.5)
+    best = keras.models.load_model(out / "best.keras", compile=False)
+    assert best.get_layer("Conv_1").filters == 64 and best.name.endswith("_head64_depth0.5")
 
 
 @pytest.mark.slow

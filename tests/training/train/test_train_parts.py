@@ -133,3 +133,24 @@ def test_model_record_rebuilds_the_stem_stride():
     }
     assert not build_from_record(record).name.endswith("_stem1")  # runs written before the option existed
     assert build_from_record({**record, "stem_stride": 1}).name.endswith("_stem1")
+
+
+def test_model_record_rebuilds_head_and_depth_and_older_runs_get_the_paper_model():
+    from edgecnn.training.train.loop import build_from_record
+    from edgecnn.training.zoo import build_model
+
+    record = {
+        "arch": "mobilenet_v2",
+        "alpha": 0.35,
+        "size": [32, 32],
+        "channels": 1,
+        "classes": 10,
+        "dropout": 0.2,
+        "separable": True,
+    }
+    old = build_from_record(record)  # written before head_width / scale_head / depth existed
+    assert old.count_params() == build_model("mobilenet_v2", alpha=0.35, size=32, channels=1, classes=10).count_params()
+    assert old.get_layer("Conv_1").filters == 1280
+    new = build_from_record({**record, "head_width": 128, "scale_head": False, "depth": 0.5})
+    assert new.get_layer("Conv_1").filters == 128 and new.name.endswith("_head128_depth0.5")
+    assert len([layer for layer in new.layers if layer.name.endswith("_project")]) == 11  # 17 blocks at depth 1
