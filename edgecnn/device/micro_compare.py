@@ -128,7 +128,9 @@ def trace_operators(model_bytes: bytes, classifier, pixels: np.ndarray) -> dict[
         ``images``; ``by_type``: operator name -> ``count``, ``local_max_steps`` (largest output difference,
         in steps of that operator's output, when LiteRT's kernel gets exactly TFLM's inputs),
         ``local_share_differing`` (share of output values that differ then), ``max_input_steps`` /
-        ``max_output_steps`` (full runs, in steps of each tensor); ``over_tolerance_local`` (operator types whose own
+        ``max_output_steps`` (full runs, in steps of each tensor), ``amplified_max_steps`` (the largest output
+        difference on an image whose inputs to it differed by at most :data:`STEP_TOLERANCE` steps: an operator
+        that turns small differences into large ones, 0 if none); ``over_tolerance_local`` (operator types whose own
         kernel differs by more than :data:`STEP_TOLERANCE` steps); ``first_over_tolerance``: on how many images some
         intermediate tensor differs by more than :data:`STEP_TOLERANCE` steps, and at which operator (in graph
         order) that first happens, earliest and median; ``exposed_outputs_match`` (the LiteRT copy with
@@ -167,6 +169,7 @@ def trace_operators(model_bytes: bytes, classifier, pixels: np.ndarray) -> dict[
     differing: dict[int, list[float]] = defaultdict(list)
     out_steps: dict[int, int] = defaultdict(int)
     in_steps: dict[int, int] = defaultdict(int)
+    amplified: dict[int, int] = defaultdict(int)
     first_over: list[int] = []
     exposed_match = True
     final = parsed.outputs[0]
@@ -194,6 +197,8 @@ def trace_operators(model_bytes: bytes, classifier, pixels: np.ndarray) -> dict[
             out_steps[index], in_steps[index] = max(out_steps[index], out_d), max(in_steps[index], in_d)
             if first is None and out_d > STEP_TOLERANCE:
                 first = index
+            if in_d <= STEP_TOLERANCE < out_d:
+                amplified[index] = max(amplified[index], out_d)
         if first is not None:
             first_over.append(first)
 
@@ -208,6 +213,7 @@ def trace_operators(model_bytes: bytes, classifier, pixels: np.ndarray) -> dict[
                 "local_share_differing": 0.0,
                 "max_input_steps": 0,
                 "max_output_steps": 0,
+                "amplified_max_steps": 0,
             },
         )
         entry["count"] += 1
@@ -215,6 +221,7 @@ def trace_operators(model_bytes: bytes, classifier, pixels: np.ndarray) -> dict[
         entry["local_share_differing"] = max(entry["local_share_differing"], float(np.mean(differing[index])))
         entry["max_input_steps"] = max(entry["max_input_steps"], in_steps[index])
         entry["max_output_steps"] = max(entry["max_output_steps"], out_steps[index])
+        entry["amplified_max_steps"] = max(entry["amplified_max_steps"], amplified[index])
     first_over_tolerance = None
     if first_over:
         earliest = min(first_over)
@@ -254,6 +261,12 @@ def explain(result: dict[str, Any]) -> str:
         f"({', '.join(rounding) or 'none'}: LiteRT/XNNPACK vs TFLM reference rounding); these add up through "
         f"the {trace['operators_run']} operators"
     )
+    amplifiers = {name: e for name, e in trace["by_type"].items() if e.get("amplified_max_steps", 0) > STEP_TOLERANCE}
+    if amplifiers:
+        text += "; " + ", ".join(
+            f"{name} turns input differences of <= {STEP_TOLERANCE} steps into up to {e['amplified_max_steps']}"
+            for name, e in sorted(amplifiers.items(), key=lambda item: -item[1]["amplified_max_steps"])
+        )
     if first:
         text += (
             f" (past {STEP_TOLERANCE} steps first at op {first['earliest_index']} {first['earliest_operator']}, "

@@ -204,20 +204,18 @@ class _Worker:
         return working
 
     def failing_operators(self) -> dict[str, str]:
+        """Operator name -> TFLM's message, for each operator that does not load and run alone (first use)."""
         from edgecnn.modelfile.graph_edit import load_model_object, single_operator_model
-        from edgecnn.modelfile.micro_sources import used_operators
-
-        model = load_model_object(self.model_bytes)
-        first_use: dict[str, int] = {}
-        names = list(used_operators(self.parsed))
         from edgecnn.modelfile.inspect import operator_name
 
+        model = load_model_object(self.model_bytes)
         codes = [operator_name(c.builtin_code, c.custom_code) for c in self.parsed.operator_codes]
+        first_use: dict[str, int] = {}
         for index, op in enumerate(self.parsed.operators):
             first_use.setdefault(codes[op.opcode_index], index)
         failing = {}
-        for name in names:
-            single, _, _ = single_operator_model(model, first_use[name])
+        for name, index in first_use.items():
+            single, _, _ = single_operator_model(model, index)
             worked, text = self.attempt(LARGE_ARENA_BYTES, single)
             if not worked:
                 failing[name] = _first_message(text)
