@@ -27,6 +27,8 @@ def _kb(value: int) -> str:
 def render(run: Path, model: Path, export: dict, evaluation: dict, inspect: dict) -> str:
     config = json.loads((run / "config.json").read_text())
     metrics = json.loads((run / "metrics.json").read_text())
+    state = json.loads((run / "state.json").read_text())
+    gate = export["micro"]["verification"]
     arch = config["model"]
     micro = inspect["micro"]
     verification = evaluation["micro"]["verification"]
@@ -67,6 +69,7 @@ def render(run: Path, model: Path, export: dict, evaluation: dict, inspect: dict
         f"| top-1 agreement TFLM vs LiteRT | {_pct(verification['agreement'])} ({verification['disagreements']} "
         f"images differ, {verification['disagreements_at_ties']} of them at ties; gate: 99.5%) |",
         f"| output differences, int8 steps | {histogram}; max {steps['max']} |",
+        f"| export's agreement gate | {_pct(gate['agreement'])} on {gate['samples']:,} validation images |",
         f"| float Keras model (run) | test {_pct(metrics['test_accuracy'])}, val {_pct(metrics['val_accuracy'])} |",
         f"| flash | {_kb(len(data))}: the .tflite as exported, metadata included (+ TFLM's runtime) |",
         f"| tensor arena | {_kb(micro['arena_bytes'])} measured on the 64-bit host (about "
@@ -105,8 +108,9 @@ def render(run: Path, model: Path, export: dict, evaluation: dict, inspect: dict
         "```",
         "",
         "Export: `" + shlex.join(["edgecnn", "export", "RUN", "--quantize", "--micro", "-o", f"{stem}.tflite"]) + "`.",
-        f"Training: {metrics.get('epochs', '?')} epochs, {metrics.get('train_time_s', 0) / 60:.0f} min of fit time "
-        "on 2 CPU cores shared with other jobs.",
+        f"Training: {metrics.get('epochs', '?')} epochs ({metrics.get('train_time_s', 0) / 60:.0f} min of fit time on "
+        f"2 CPU cores shared with other jobs); the model is the best validation epoch, {state.get('best_epoch')} "
+        f"(val {_pct(state.get('best', 0.0))}).",
         "",
     ]
     return "\n".join(lines)
