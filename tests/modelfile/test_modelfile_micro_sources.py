@@ -154,3 +154,15 @@ def test_method_table_matches_tflm_header():
 
     builtins, customs = parse_header((_tflm_include_dirs()[0] / HEADER).read_text())
     assert builtins == BUILTIN_METHODS and customs == CUSTOM_METHODS
+
+
+def test_shipped_micro_sources_match_the_shipped_model():
+    models = REPO / "models"
+    model_bytes = (models / "fmnist_micro.tflite").read_bytes()
+    source = (models / "fmnist_micro_data.cc").read_text()
+    array = source.split("g_fmnist_micro_data[] = {", 1)[1].split("};", 1)[0]
+    assert bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", array)) == model_bytes
+    assert f"g_fmnist_micro_data_len = {len(model_bytes)};" in source
+    committed = re.findall(r"resolver\.(Add\w+)\(\)", (models / "fmnist_micro_ops.h").read_text())
+    assert committed == re.findall(r"resolver\.(Add\w+)\(\)", resolver_header(model_bytes, "fmnist_micro"))
+    assert len(model_bytes) <= 128 * 1024
