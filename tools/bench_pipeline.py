@@ -35,13 +35,14 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
 
+    from edgecnn.core.parsing import parse_list, parse_size
     from edgecnn.device.bench import benchmark, format_results
 
     model = ensure_model(args.model)
-    threads = [int(t) for t in args.threads.split(",")]
-    width, height = (int(v) for v in args.frame.lower().split("x"))
+    threads = list(parse_list(args.threads, int, "threads"))
+    frame = parse_size(args.frame, "frame", square=False)
     results = benchmark(
-        model, threads=threads, runs=args.runs, warmup=args.warmup, pipeline=True, k=5, frame_size=(width, height)
+        model, threads=threads, runs=args.runs, warmup=args.warmup, pipeline=True, k=5, frame_size=frame.wh
     )
     assert "tensorflow" not in sys.modules, "the measuring process must not load TensorFlow"
     # The verdict uses the ratio of medians: on a shared machine a few preempted runs swing the means either way.

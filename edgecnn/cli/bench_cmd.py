@@ -7,32 +7,16 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import command, echo_json
+from edgecnn.core.logs import echo
 
 
-def parse_threads(text: str) -> list[int | None]:
-    """``"1,2,4"`` -> ``[1, 2, 4]``; ``"default"`` means the runtime's default thread count."""
-    from edgecnn.core.errors import EdgeCNNError
-
-    values: list[int | None] = []
-    for item in text.split(","):
-        item = item.strip()
-        if item == "default":
-            values.append(None)
-        elif item.isdigit() and int(item) > 0:
-            values.append(int(item))
-        else:
-            raise EdgeCNNError(f"--threads expects positive integers separated by commas. Received {text!r}")
-    return values
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"640x480"`` -> ``(640, 480)``."""
-    from edgecnn.core.errors import EdgeCNNError
-
-    width, _, height = text.lower().partition("x")
-    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
-        raise EdgeCNNError(f"--frame expects WIDTHxHEIGHT (such as 640x480). Received {text!r}")
-    return int(width), int(height)
+def _thread_count(text: str) -> int | None:
+    """One ``--threads`` item: a positive integer, or ``default`` (the runtime's own thread count)."""
+    if text == "default":
+        return None
+    if not (text.isdigit() and int(text) > 0):
+        raise ValueError(text)
+    return int(text)
 
 
 @command("bench")
@@ -59,18 +43,16 @@ def bench_command(
     memory. --pipeline adds the whole per-frame path (frame -> prepared input -> invoke -> top-k) and its ratio to
     the raw invoke.
     """
+    from edgecnn.core.parsing import parse_list, parse_size
     from edgecnn.device.bench import benchmark, format_results
 
-    counts = parse_threads(threads)
-    frame_size = parse_size(frame)
+    counts = list(parse_list(threads, _thread_count, "threads", what="positive integers (or default)"))
+    frame_size = parse_size(frame, "frame", square=False)
 
     def progress(result) -> None:
         if not json:
             s = result.latency
-            typer.echo(
-                f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, median {s['median_ms']:.2f} ms",
-                err=True,
-            )
+            echo(f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, median {s['median_ms']:.2f} ms")
 
     results = benchmark(
         model,
@@ -78,7 +60,7 @@ def bench_command(
         runs=runs,
         warmup=warmup,
         pipeline=pipeline,
-        frame_size=frame_size,
+        frame_size=frame_size.wh,
         delegate=delegate,
         backend=interpreter,
         on_result=progress,

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import command, echo_json
+from edgecnn.core.logs import is_quiet
 
 
 @command("eval")
@@ -41,7 +42,7 @@ def eval_command(
         limit=limit,
         batch_size=batch_size,
         confusion_png=confusion,
-        progress=not json_out,
+        progress=not (json_out or is_quiet()),
         micro=micro,
     )
     verification = (result.get("micro") or {}).get("verification")

@@ -102,9 +102,27 @@ def export_command(
         "interpreter (operators, smallest arena, top-1 agreement with LiteRT >= 99.5% on the validation images) and "
         "write <name>_data.cc/.h and <name>_ops.h beside it. Needs edgecnn[micro].",
     ),
+    input_rgb: bool = typer.Option(
+        False,
+        "--input-rgb",
+        help="Grey models: fold a fixed RGB-to-grey conversion into the model so it takes RGB "
+        "(for MediaPipe and other RGB-only frameworks). Verified on RGB images.",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Model name in the standard metadata. Default: <arch>_<alpha>_<size>_<scheme>."
+    ),
+    description: str | None = typer.Option(
+        None, "--description", help="Model description. Default: classes, network, input and scheme."
+    ),
+    model_version: str | None = typer.Option(None, "--model-version", help="Model version. Default: 1."),
+    author: str | None = typer.Option(None, "--author", help="Model author. Default: not set."),
+    license: str | None = typer.Option(None, "--license", help="Model licence (e.g. Apache-2.0). Default: not set."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Export a trained model to a quantised .tflite with embedded labels and preprocessing, then verify it.
+
+    The file carries edgecnn's metadata and TFLite's standard metadata (with labels.txt packed in), so MediaPipe
+    Tasks and the TFLite Task Library load it with its labels.
 
     Example: `edgecnn export runs/fmnist --quantize -o out/` (int8 with uint8 I/O: out/model_int8.tflite).
 
@@ -132,6 +150,12 @@ def export_command(
             strict=strict,
             per_tensor=per_tensor,
             micro=micro,
+            input_rgb=input_rgb,
+            name=name,
+            description=description,
+            model_version=model_version,
+            author=author,
+            license=license,
         )
     except (AccuracyDropError, MicroAgreementError) as exc:
         report_error(str(exc))

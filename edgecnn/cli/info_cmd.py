@@ -15,7 +15,7 @@ def _mb(n: int) -> str:
 def format_info(summary: dict) -> str:
     """Plain-text rendering of :func:`edgecnn.training.zoo.summary.summarize_model` output."""
     s = summary
-    side = f"{s['height']}x{s['width']}"
+    side = f"{s['width']}x{s['height']}"  # WIDTHxHEIGHT, as --size takes it
     lines = [
         f"{s['arch']}  alpha={s['alpha']:g}  size={side}  channels={s['channels']}  classes={s['classes']}  "
         f"separable={'yes' if s['separable'] else 'no'}"
@@ -50,7 +50,7 @@ def format_info(summary: dict) -> str:
 def info_command(
     arch: str = typer.Argument(..., help="Architecture name (see `edgecnn models`)."),
     alpha: float = typer.Option(1.0, "--alpha", help="Width multiplier (> 0)."),
-    size: str = typer.Option(None, "--size", help="Input side or HEIGHTxWIDTH [default: the architecture's]."),
+    size: str = typer.Option(None, "--size", help="Input side or WIDTHxHEIGHT [default: the architecture's]."),
     channels: int = typer.Option(3, "--channels", help="1 (grayscale) or 3 (color)."),
     classes: int = typer.Option(1000, "--classes", help="Number of output classes."),
     separable: bool = typer.Option(
@@ -68,8 +68,9 @@ def info_command(
     from edgecnn.training.zoo.summary import summarize_model
 
     # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
-    validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)
     validate_knobs(arch, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+    default_size = get_arch_info(arch).default_size
+    validate_build_args(arch, alpha, default_size if size is None else size, channels, classes, stem_stride=stem_stride)
     summary = summarize_model(
         arch,
         alpha=alpha,

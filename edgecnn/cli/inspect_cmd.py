@@ -22,9 +22,11 @@ def inspect_command(
 ) -> None:
     """Show a .tflite file's metadata, input/output tensors, operators and whether it is fully integer.
 
-    Reads the flatbuffer directly (no TensorFlow, no interpreter), so it runs on the device. Files without
-    edgecnn metadata are reported too ("metadata: none"). With --micro the file is also loaded in TFLite Micro's
-    interpreter (on this host, not a microcontroller); exit 2 when TFLM cannot run it.
+    Shows both metadata entries: edgecnn's and TFLite's standard one (TFLITE_METADATA, as MediaPipe and the TFLite
+    Task Library read it, with its packed label file). Reads the flatbuffer directly (no TensorFlow, no
+    interpreter), so it runs on the device. Files from other tools are reported too ("metadata: none").
+    With --micro the file is also loaded in TFLite Micro's interpreter (on this host, not a microcontroller);
+    exit 2 when TFLM cannot run it.
     """
     from edgecnn.modelfile.inspect import format_report, inspect_model
 

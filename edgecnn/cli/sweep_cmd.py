@@ -2,6 +2,10 @@
 
 ``edgecnn sweep --data ... --out DIR`` runs the sweep (the group's own callback, invoked without a subcommand);
 ``edgecnn sweep report DIR`` re-renders its outputs and ``edgecnn sweep select DIR`` ships one of its models.
+
+The callback's signature is the one declaration of the sweep's settings: parameters carry the names of
+:class:`edgecnn.sweep.config.SweepConfig`'s fields (``archs`` behind ``--arch``) and take their defaults from it;
+``--config sweep.toml`` feeds the same declaration (see :mod:`edgecnn.cli._declare`).
 """
 
 from __future__ import annotations
@@ -10,76 +14,106 @@ from pathlib import Path
 
 import typer
 
-from edgecnn.cli._app import EdgeCommand, app, echo_json, make_app
+from edgecnn.cli import _options
+from edgecnn.cli._app import EdgeCommand, app, cli_message, echo_json, make_app
+from edgecnn.cli._declare import (
+    INPUT,
+    INPUT_OR_NAME,
+    OUTPUT,
+    app_command,
+    config_option,
+    from_params,
+    library_defaults,
+    list_option,
+    pairs_option,
+    parse_command_line,
+    path_option,
+)
 from edgecnn.core.errors import EdgeCNNError
 
-sweep_app = make_app(name="sweep", invoke_without_command=True)
-
+sweep_app = make_app(
+    name="sweep", invoke_without_command=True, context_settings=library_defaults("edgecnn.sweep.config:SweepConfig")
+)
+app.add_typer(sweep_app, name="sweep")
+# `report` and `select` have their own defaults, not the sweep's (nor a --config file's).
+_OWN_DEFAULTS = {"default_map": {}}
 MAX_RAM_HELP = "Select only models whose TFLite Micro tensor arena is at most this many KB (int8 rows, edgecnn[micro])."
 MAX_FLASH_HELP = "Select only models whose .tflite (flash) is at most this many KB (int8 rows)."
-app.add_typer(sweep_app, name="sweep")
 
 
 @sweep_app.callback()
 def sweep(
     ctx: typer.Context,
-    data: str = typer.Option(None, "--data", help="Dataset: image folder, IDX files or a name (fashion_mnist)."),
-    arch: str = typer.Option(
-        None, "--arch", help="Comma-separated architectures (default: mobilenet_v1,mobilenet_v2,squeezenet_1_1)."
+    data: str | None = path_option(
+        None, "--data", role=INPUT_OR_NAME, help="Dataset: image folder, IDX files or a name (fashion_mnist)."
     ),
-    alpha: str = typer.Option(None, "--alpha", help="Comma-separated width multipliers (default: 0.25,0.5,0.75,1)."),
-    size: str = typer.Option(None, "--size", help="Comma-separated input sizes in pixels (default: 32,64)."),
-    quantize: str = typer.Option(
+    archs: str | None = list_option(None, "--arch", item=str, metavar="ARCH[,...]", help="Architectures."),
+    alphas: str | None = list_option(None, "--alpha", item=float, metavar="A[,...]", help="Width multipliers."),
+    sizes: str | None = list_option(None, "--size", item=int, metavar="N[,...]", help="Square input sizes in pixels."),
+    schemes: str | None = list_option(
         None,
         "--quantize",
-        help="Comma-separated schemes: float32, float16, dynamic, int8, "
-        "int16x8 (default: float32,float16,dynamic,int8).",
+        item=str,
+        metavar="SCHEME[,...]",
+        help="Schemes: float32, float16, dynamic, int8, int16x8, int8_per_tensor (int8 exported with --per-tensor).",
     ),
-    epochs: int = typer.Option(None, "--epochs", help="Training epochs per network (default: 3)."),
-    batch_size: int = typer.Option(None, "--batch-size", help="Training batch size (default: 64)."),
-    lr: float = typer.Option(None, "--lr", help="Learning rate (default: the trainer's)."),
-    max_samples: int = typer.Option(None, "--max-samples", help="Train on at most this many images (default: all)."),
-    val_split: float = typer.Option(None, "--val-split", help="Validation fraction (default: the trainer's)."),
-    channels: int = typer.Option(None, "--channels", help="Input channels, 1 or 3 (default: the dataset's)."),
-    seed: int = typer.Option(None, "--seed", help="Random seed (default: 0)."),
-    train_opt: list[str] = typer.Option(
-        None,
+    epochs: int = typer.Option(None, "--epochs", help="Training epochs per network."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Training batch size."),
+    lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the trainer's)."),
+    max_samples: int | None = typer.Option(
+        None, "--max-samples", help="Train on at most this many images (default: all)."
+    ),
+    val_split: float | None = typer.Option(None, "--val-split", help="Validation fraction (default: the trainer's)."),
+    channels: int | None = typer.Option(None, "--channels", help="Input channels, 1 or 3 (default: the dataset's)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed."),
+    train_options: list[str] | None = pairs_option(
         "--train-opt",
+        metavar="KEY=VALUE",
         help="A further trainer argument as KEY=VALUE, repeatable (e.g. optimizer=sgd, augment=false).",
     ),
-    eval_samples: int = typer.Option(
+    teacher: str | None = path_option(
+        None, "--teacher", role=INPUT, help="Distil every trial from this run directory or .keras model."
+    ),
+    distill_temperature: float | None = _options.DISTILL_TEMPERATURE,
+    distill_weight: float | None = _options.DISTILL_WEIGHT,
+    eval_samples: int | None = typer.Option(
         None, "--eval-samples", help="Evaluate on the first N test images (default: all)."
     ),
-    calib_samples: int = typer.Option(
+    calib_samples: int | None = typer.Option(
         None, "--calib-samples", help="Calibration images for int8/int16x8 (default: the exporter's)."
     ),
-    threads: int = typer.Option(None, "--threads", help="Interpreter threads for the latency benchmark (default: 1)."),
-    bench_runs: int = typer.Option(None, "--bench-runs", help="Timed runs per model (default: 100)."),
-    bench_warmup: int = typer.Option(None, "--bench-warmup", help="Warm-up runs per model (default: 10)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Sweep folder (trials, results, report, plots)."),
-    resume: bool = typer.Option(None, "--resume", help="Continue the sweep in --out, skipping finished rows."),
-    executor: str = typer.Option(
-        None, "--executor", help="local (sequential) or ray (one Ray task per trial) (default: local)."
+    threads: int = typer.Option(None, "--threads", help="Interpreter threads for the latency benchmark."),
+    bench_runs: int = typer.Option(None, "--bench-runs", help="Timed runs per model."),
+    bench_warmup: int = typer.Option(None, "--bench-warmup", help="Warm-up runs per model."),
+    out: str | None = path_option(
+        None, "--out", "-o", role=OUTPUT, help="Sweep folder (trials, results, report, plots)."
     ),
-    ray_address: str = typer.Option(
-        None, "--ray-address", help="Existing Ray cluster [default: start a local one on 127.0.0.1]."
+    resume: bool = typer.Option(False, "--resume", help="Continue the sweep in --out, skipping finished rows."),
+    executor: str = typer.Option(None, "--executor", help="local (sequential) or ray (one Ray task per trial)."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Existing Ray cluster (default: start a local one on 127.0.0.1)."
     ),
-    ray_cpus: int = typer.Option(None, "--ray-cpus", help="CPUs of the local Ray instance (default: 2)."),
-    min_accuracy: float = typer.Option(None, "--min-accuracy", help="Accuracy floor for --select (fraction, 0.9)."),
-    select: bool = typer.Option(None, "--select", help="After the sweep, copy the best model above --min-accuracy."),
-    select_by: str = typer.Option(
+    ray_cpus: int = typer.Option(None, "--ray-cpus", help="CPUs of the local Ray instance."),
+    min_accuracy: float | None = typer.Option(
+        None, "--min-accuracy", help="Accuracy floor for --select (fraction, 0.9)."
+    ),
+    select: bool = typer.Option(False, "--select", help="After the sweep, copy the best model above --min-accuracy."),
+    select_by: str | None = typer.Option(
         None, "--select-by", help="size (smallest file) or latency (fastest) (default: size)."
     ),
-    select_to: str = typer.Option(
-        None, "--select-to", help="Destination .tflite ({arch} {alpha} {size} {scheme} are filled in) or folder."
+    select_to: str | None = path_option(
+        None,
+        "--select-to",
+        role=OUTPUT,
+        help="Destination .tflite ({arch} {alpha} {size} {scheme} are filled in) or folder.",
     ),
-    select_scheme: str = typer.Option(
+    select_scheme: str | None = typer.Option(
         None, "--select-scheme", help="Select among these schemes only (comma-separated, e.g. int8) (default: all)."
     ),
-    max_ram_kb: float = typer.Option(None, "--max-ram-kb", help=MAX_RAM_HELP),
-    max_flash_kb: float = typer.Option(None, "--max-flash-kb", help=MAX_FLASH_HELP),
-    config: Path = typer.Option(
-        None, "--config", help="A sweep.toml or sweep.json with any of these settings (options given here override it)."
+    max_ram_kb: float | None = typer.Option(None, "--max-ram-kb", help=MAX_RAM_HELP),
+    max_flash_kb: float | None = typer.Option(None, "--max-flash-kb", help=MAX_FLASH_HELP),
+    config: str | None = config_option(
+        "A sweep.toml or sweep.json with any of these settings (options given here override it)."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the result rows as JSON."),
@@ -91,50 +125,14 @@ def sweep(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from edgecnn.sweep.config import config_from_mapping, normalize_settings, parse_train_options, read_config_file
     from edgecnn.sweep.runner import run_sweep
 
-    given = {
-        "data": data,
-        "arch": arch,
-        "alpha": alpha,
-        "size": size,
-        "quantize": quantize,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "max_samples": max_samples,
-        "val_split": val_split,
-        "channels": channels,
-        "seed": seed,
-        "eval_samples": eval_samples,
-        "calib_samples": calib_samples,
-        "threads": threads,
-        "bench_runs": bench_runs,
-        "bench_warmup": bench_warmup,
-        "out": out,
-        "resume": resume,
-        "executor": executor,
-        "ray_address": ray_address,
-        "ray_cpus": ray_cpus,
-        "min_accuracy": min_accuracy,
-        "select": select,
-        "select_by": select_by,
-        "select_to": select_to,
-        "select_scheme": select_scheme,
-        "max_ram_kb": max_ram_kb,
-        "max_flash_kb": max_flash_kb,
-    }
-    settings = normalize_settings(read_config_file(config)) if config else {}
-    settings.update(normalize_settings(given))
-    if train_opt:  # merged into the config file's [train_options], option by option
-        settings["train_options"] = {**(settings.get("train_options") or {}), **parse_train_options(train_opt)}
-    sweep_config = config_from_mapping(settings)
-    if settings.get("out") is None:
+    sweep_config = sweep_config_of(ctx.params)
+    if out is None:
         raise EdgeCNNError("a sweep needs --out (the folder for trials, results and the report)")
-    out_dir = Path(settings["out"])
-    selection = _selection(settings)
-    rows = run_sweep(sweep_config, out_dir, resume=bool(settings.get("resume")), progress=progress)
+    out_dir = Path(out)
+    selection = _selection(ctx.params)
+    rows = run_sweep(sweep_config, out_dir, resume=resume, progress=progress)
     chosen = _select(out_dir, selection) if selection else None
     if as_json:
         echo_json({"out": str(out_dir), "rows": rows, "selected": chosen})
@@ -145,9 +143,39 @@ def sweep(
         typer.echo(f"selected {chosen['model']} (card: {chosen['card']})")
 
 
+def sweep_config_of(params: dict):
+    """The :class:`~edgecnn.sweep.config.SweepConfig` of parsed ``sweep`` parameters (validated on creation).
+
+    ``--teacher``, ``--distill-temperature`` and ``--distill-weight`` become train options (the teacher as an
+    absolute path, so that Ray workers and a resume from another folder find the same file).
+    """
+    from edgecnn.sweep.config import SweepConfig
+
+    distill = {name: params.get(name) for name in ("teacher", "distill_temperature", "distill_weight")}
+    if distill["teacher"] is not None:
+        distill["teacher"] = str(Path(distill["teacher"]).resolve())
+    given = {name: value for name, value in distill.items() if value is not None}
+    if given:
+        params = {**params, "train_options": {**(params.get("train_options") or {}), **given}}
+    return from_params(SweepConfig, params)
+
+
+def parse_sweep_config(args: list[str]):
+    """``edgecnn sweep ARGS`` parsed by the command's own parser (``--config`` included) into its config, not run.
+
+    Raises:
+        EdgeCNNError: As the command would report it (flags, not parameter names).
+    """
+    try:
+        return sweep_config_of(parse_command_line("sweep", args).params)
+    except EdgeCNNError as exc:
+        raise EdgeCNNError(cli_message(exc, app_command("sweep"))) from None
+
+
 def _selection(settings: dict) -> dict | None:
     """The validated --select settings, or None; checked before the sweep so that a typo fails fast."""
-    from edgecnn.sweep.config import SCHEMES, SELECT_BY, parse_list
+    from edgecnn.core.parsing import parse_list
+    from edgecnn.sweep.config import SCHEMES, SELECT_BY
     from edgecnn.sweep.select import check_limit_kb, check_min_accuracy
 
     if not settings.get("select"):
@@ -164,7 +192,7 @@ def _selection(settings: dict) -> dict | None:
         raise EdgeCNNError("--select needs --select-to (a .tflite path or a folder)")
     schemes = None
     if settings.get("select_scheme"):
-        schemes = parse_list(settings["select_scheme"], str, "select-scheme")
+        schemes = parse_list(settings["select_scheme"], str, "--select-scheme")
         unknown = [s for s in schemes if s not in SCHEMES]
         if unknown:
             raise EdgeCNNError(
@@ -200,7 +228,7 @@ def _select(sweep_dir: Path, selection: dict) -> dict:
     }
 
 
-@sweep_app.command("report", cls=EdgeCommand)
+@sweep_app.command("report", cls=EdgeCommand, context_settings=_OWN_DEFAULTS)
 def report(
     sweep_dir: Path = typer.Argument(..., help="A sweep folder (with results.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
@@ -216,7 +244,7 @@ def report(
         typer.echo(str(path))
 
 
-@sweep_app.command("select", cls=EdgeCommand)
+@sweep_app.command("select", cls=EdgeCommand, context_settings=_OWN_DEFAULTS)
 def select_cmd(
     sweep_dir: Path = typer.Argument(..., help="A finished sweep folder."),
     min_accuracy: float = typer.Option(..., "--min-accuracy", help="Accuracy floor (fraction of 1, e.g. 0.9)."),

@@ -306,7 +306,7 @@ def frame_stream(
     """
     if source.live:
         if loop:
-            raise EdgeCNNError(f"--loop only applies to files and folders, not to {source.name}")
+            raise EdgeCNNError(f"loop only applies to files and folders, not to {source.name}", param="loop")
         return LatestFrameStream(source, wait_for_source=wait_for_source, backoff=backoff, stop=stop)
     if realtime:
         return _RealtimeFile(source, loop=loop)

@@ -20,41 +20,21 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from edgecnn.core.labels import read_labels
 from edgecnn.device.capture import EndOfStream, frame_stream
 from edgecnn.device.http_server import HttpServer, LiveState, parse_address
 from edgecnn.device.metrics import STAGES, LiveValues, PipelineMetrics, RunStats, current_rss_bytes
 from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
 from edgecnn.device.pipeline import FramePipeline, Prediction
+from edgecnn.device.prefetch import PrefetchingStream
 from edgecnn.device.run_config import RunOptions
-from edgecnn.device.runtime import Classifier, override_preprocessing, read_labels
-from edgecnn.device.sources import SourceError, open_source
+from edgecnn.device.runtime import Classifier, override_preprocessing
+from edgecnn.device.sources import open_source
 
 log = logging.getLogger("edgecnn.device")
 
 STALL_AFTER_S = 10.0
 """A live source that delivered no frame for this long makes ``/healthz`` report degraded."""
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
-def configure_logging(quiet: bool = False) -> None:
-    """Sends the device side's log (``edgecnn: ...`` lines) to stderr; ``quiet`` keeps warnings only."""
-    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("edgecnn: %(message)s"))
-        log.addHandler(handler)
-        log.propagate = False
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def build_classifier(options: RunOptions) -> Classifier:
@@ -165,6 +145,8 @@ def run(
             video.fps = float(stream.fps or 15.0)
             stack.enter_context(video)
         log.info(describe_classifier(classifier))
+        if classifier.input_note:
+            log.info(classifier.input_note)
         if server is not None:
             log.info("serving %s (predictions, stream, healthz, metrics)", server.url)
         log.info(
@@ -177,6 +159,8 @@ def run(
         pipeline = FramePipeline(
             classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth, source=stream.status.name
         )
+        # Decoding and preparing the next frame happen in another thread while the interpreter runs this one.
+        prepared_frames = stack.enter_context(PrefetchingStream(stream, pipeline))
         if on_start is not None:
             on_start(
                 {
@@ -203,20 +187,16 @@ def run(
                     break
                 timeout = min(timeout, remaining)
             try:
-                frame = stream.next(timeout)
+                prepared = prepared_frames.next(timeout)
             except EndOfStream:
                 break
-            if frame is None:
+            if prepared is None:
                 continue
-            try:
-                frame.decode()
-            except SourceError as exc:
-                log.warning("skipping a frame: %s", exc)
-                continue
+            frame = prepared.frame
             if stream.status.reconnects != reconnects:  # a gap in the stream: forget the smoothing history
                 reconnects = stream.status.reconnects
                 pipeline.reset()
-            prediction = pipeline.process(frame, wait_s=time.perf_counter() - last)
+            prediction = pipeline.classify(prepared, wait_s=time.perf_counter() - last)
             stats.record(prediction.timings)
             latest[0] = prediction
             record = prediction.to_dict() if jsonl is not None or server is not None else None

@@ -59,7 +59,7 @@ def parse_address(text: str) -> tuple[str, int]:
         host, _, port = text.rpartition(":")
         host = host or "127.0.0.1"
     if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise EdgeCNNError(f"--http expects HOST:PORT (such as 127.0.0.1:8080). Received {text!r}")
+        raise EdgeCNNError(f"http expects HOST:PORT (such as 127.0.0.1:8080). Received http={text!r}", param="http")
     return host, int(port)
 
 

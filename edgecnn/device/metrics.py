@@ -21,8 +21,9 @@ import numpy as np
 from edgecnn.core.errors import EdgeCNNError
 
 STAGES = ("wait", "preprocess", "invoke", "postprocess", "total")
-"""Per-frame stages, in order. ``total`` is preprocess + invoke + postprocess (``wait`` is time spent getting
-the frame: decoding a file, or waiting for the camera's next frame)."""
+"""Per-frame stages, in order. ``total`` is preprocess + invoke + postprocess (``wait`` is the interpreter waiting
+for the next prepared frame: the camera's next frame, or decoding and preparing that outlasted the previous invoke;
+``edgecnn run`` prepares in another thread, see :mod:`edgecnn.device.prefetch`)."""
 
 QUANTILES = (0.5, 0.9, 0.99)
 
@@ -258,7 +259,9 @@ class PipelineMetrics:
         try:  # imported here: ~40 ms that only `--http` needs
             from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
         except ImportError as exc:
-            raise EdgeCNNError(f"--http needs prometheus-client ({exc}); pip install 'edgecnn[device]'") from None
+            raise EdgeCNNError(
+                f"http needs prometheus-client ({exc}); pip install 'edgecnn[device]'", param="http"
+            ) from None
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(PipelineCollector(stats, live))
         ProcessCollector(registry=self.registry)

@@ -74,7 +74,7 @@ class JsonlOutput:
         else:
             target = Path(self.path)
             if target.is_dir():
-                raise EdgeCNNError(f"--jsonl expects a file, got a directory: {target}")
+                raise EdgeCNNError(f"jsonl expects a file, got a directory: {target}", param="jsonl")
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._file = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
@@ -110,9 +110,12 @@ class VideoOutput:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_CODECS:
-            raise EdgeCNNError(f"--save-video must end in {', '.join(VIDEO_CODECS)}. Received {self.path}")
+            raise EdgeCNNError(
+                f"save_video must end in {', '.join(VIDEO_CODECS)}. Received save_video={str(self.path)!r}",
+                param="save_video",
+            )
         if self.path.is_dir():
-            raise EdgeCNNError(f"--save-video expects a file, got a directory: {self.path}")
+            raise EdgeCNNError(f"save_video expects a file, got a directory: {self.path}", param="save_video")
         self.fourcc = VIDEO_CODECS[suffix]
         self.fps = float(fps)
         self.realtime = realtime

@@ -4,6 +4,11 @@ One :class:`FramePipeline` holds one persistent :class:`~edgecnn.device.runtime.
 the whole run, never one per frame). Preprocessing is the classifier's (``edgecnn.core.preprocessing.prepare`` and
 the input tensor's dtype: a uint8 model gets the prepared uint8 pixels as they are).
 
+The path has two halves so that they can run in different threads: :meth:`FramePipeline.prepare` (the frame to
+the model's input, no interpreter involved) and :meth:`FramePipeline.classify` (invoke and postprocess).
+:meth:`FramePipeline.process` runs both in the caller's thread; ``edgecnn run`` prepares the next frame in
+another one while the interpreter runs (:mod:`edgecnn.device.prefetch`).
+
 Device side: numpy only (the classifier brings OpenCV and LiteRT).
 """
 
@@ -11,12 +16,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
-from edgecnn.core.errors import EdgeCNNError
-from edgecnn.device.postprocess import EmaSmoother, Label, top_k
+from edgecnn.core.timestamps import utc_iso
+from edgecnn.device.postprocess import EmaSmoother, Label, check_selection, top_k
 from edgecnn.device.runtime import Classifier
 from edgecnn.device.sources import Frame
 
@@ -46,9 +50,7 @@ class Prediction:
     def to_dict(self) -> dict:
         """The JSON-lines record: times in ISO 8601 and Unix seconds, top-k, per-stage milliseconds."""
         record = {
-            "time": datetime.fromtimestamp(self.timestamp, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": utc_iso(self.timestamp, milliseconds=True),
             "timestamp": round(self.timestamp, 6),
             "frame": self.frame,
             "source": self.source,
@@ -58,6 +60,21 @@ class Prediction:
         record["top_k"] = [label.to_dict() for label in self.top]
         record["ms"] = {stage: round(seconds * 1e3, 3) for stage, seconds in self.timings.items()}
         return record
+
+
+@dataclass
+class PreparedFrame:
+    """A frame turned into the model's input, waiting for the interpreter.
+
+    Attributes:
+        frame: The frame (its image stays for overlays and displays).
+        model_input: The input tensor's contents (``HxWxC`` in the input dtype).
+        preprocess_s: Seconds :meth:`FramePipeline.prepare` took.
+    """
+
+    frame: Frame
+    model_input: np.ndarray
+    preprocess_s: float
 
 
 class FramePipeline:
@@ -80,32 +97,40 @@ class FramePipeline:
         smooth: float | None = None,
         source: str = "",
     ) -> None:
-        if k < 1:
-            raise EdgeCNNError(f"--top-k must be >= 1. Received top_k={k}")
-        if not 0.0 <= threshold <= 1.0:
-            raise EdgeCNNError(f"--threshold must be in [0, 1]. Received threshold={threshold}")
+        check_selection(k, threshold)
         self.classifier = classifier
         self.k = k
         self.threshold = threshold
         self.smoother = EmaSmoother(smooth) if smooth is not None else None
         self.source = source
 
-    def process(self, frame: Frame, wait_s: float = 0.0) -> Prediction:
-        """Classifies one frame, timing each stage."""
+    def prepare(self, frame: Frame) -> PreparedFrame:
+        """The first half: a decoded frame to the model's input (thread-safe: it never touches the interpreter)."""
+        c = self.classifier
+        start = time.perf_counter()
+        model_input = c.to_input(c.prepare(frame.image))
+        return PreparedFrame(frame, model_input, time.perf_counter() - start)
+
+    def classify(self, prepared: PreparedFrame, wait_s: float = 0.0) -> Prediction:
+        """The second half: invoke and postprocess, timed; ``wait_s`` is recorded as the ``wait`` stage."""
         clock = time.perf_counter
         c = self.classifier
-        t0 = clock()
-        model_input = c.to_input(c.prepare(frame.image))
         t1 = clock()
-        raw = c.invoke(model_input)
+        raw = c.invoke(prepared.model_input)
         t2 = clock()
         scores = c.to_scores(raw)
         if self.smoother is not None:
             scores = self.smoother(scores)
         top = top_k(scores, c.labels, self.k, self.threshold)
         t3 = clock()
-        timings = {"wait": wait_s, "preprocess": t1 - t0, "invoke": t2 - t1, "postprocess": t3 - t2, "total": t3 - t0}
+        pre = prepared.preprocess_s
+        timings = {"wait": wait_s, "preprocess": pre, "invoke": t2 - t1, "postprocess": t3 - t2, "total": pre + t3 - t1}
+        frame = prepared.frame
         return Prediction(frame.index, frame.timestamp, self.source, top, timings, frame.name, scores)
+
+    def process(self, frame: Frame, wait_s: float = 0.0) -> Prediction:
+        """Classifies one frame in the caller's thread, timing each stage."""
+        return self.classify(self.prepare(frame), wait_s)
 
     def reset(self) -> None:
         """Forgets smoothing history (call after a gap in the stream)."""

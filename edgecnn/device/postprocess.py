@@ -46,6 +46,28 @@ def top_k(scores: np.ndarray, labels: list[str], k: int = 3, threshold: float = 
     return [Label(int(i), labels[i], float(scores[i])) for i in order if scores[i] >= threshold]
 
 
+def check_selection(top_k: int, threshold: float) -> None:
+    """Checks what a frame reports: ``top_k`` classes (>= 1) scoring at least ``threshold`` (in [0, 1]).
+
+    Raises:
+        EdgeCNNError: Naming the parameter that is out of range.
+    """
+    if top_k < 1:
+        raise EdgeCNNError(f"top_k must be >= 1. Received top_k={top_k}", param="top_k")
+    if not 0.0 <= threshold <= 1.0:
+        raise EdgeCNNError(f"threshold must be in [0, 1]. Received threshold={threshold}", param="threshold")
+
+
+def check_smoothing(smooth: float) -> None:
+    """Checks an EMA weight (see :class:`EmaSmoother`): in (0, 1].
+
+    Raises:
+        EdgeCNNError: If it is out of range.
+    """
+    if not 0.0 < smooth <= 1.0:
+        raise EdgeCNNError(f"smooth must be in (0, 1]. Received smooth={smooth}", param="smooth")
+
+
 class EmaSmoother:
     """Exponential moving average of class scores over frames: ``s = alpha * new + (1 - alpha) * s``.
 
@@ -55,8 +77,7 @@ class EmaSmoother:
     """
 
     def __init__(self, alpha: float) -> None:
-        if not 0.0 < alpha <= 1.0:
-            raise EdgeCNNError(f"--smooth must be in (0, 1]. Received smooth={alpha}")
+        check_smoothing(alpha)
         self.alpha = float(alpha)
         self._state: np.ndarray | None = None
 

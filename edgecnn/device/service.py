@@ -12,23 +12,14 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_text_atomic
-from edgecnn.device.run_config import OPTION_NAMES, flag_of
 
 UNIT_DIR = Path("/etc/systemd/system")
-# Flags of `edgecnn run` (and their negations); the value-taking ones are those of non-bool options.
-_BOOL_OPTIONS = {"bgr", "display", "realtime", "loop", "wait_for_source", "json"}
-RUN_FLAGS = (
-    {flag_of(n) for n in OPTION_NAMES if n != "model"}
-    | {f"--no-{flag_of(n)[2:]}" for n in _BOOL_OPTIONS}
-    | {"--config", "--quiet", "-q", "-s", "-k"}
-)
-VALUE_FLAGS = {flag_of(n) for n in OPTION_NAMES if n not in _BOOL_OPTIONS} | {"--config", "-s", "-k"}
-INPUT_PATH_FLAGS = {"--config", "--labels"}
 
 
 @dataclass
@@ -69,48 +60,6 @@ def edgecnn_executable() -> list[str]:
     if found:
         return [str(Path(found).absolute())]
     return [str(Path(sys.executable).absolute()), "-m", "edgecnn"]
-
-
-def check_run_args(args: list[str], cwd: Path) -> list[str]:
-    """Validates ``edgecnn run`` options for the unit and makes input file paths absolute.
-
-    Raises:
-        EdgeCNNError: For an unknown option, a missing value, ``--display`` (a service has no screen) or a
-            missing config/labels file.
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        flag, has_inline, inline = arg.partition("=")
-        if not flag.startswith("-"):
-            raise EdgeCNNError(f"unexpected argument {arg!r}: give MODEL first, then `edgecnn run` options")
-        if flag not in RUN_FLAGS:
-            raise EdgeCNNError(f"unknown `edgecnn run` option {flag!r} (see edgecnn run --help)")
-        if flag == "--display":
-            raise EdgeCNNError("--display cannot work in a service (no screen); use --http or --save-video")
-        if flag in VALUE_FLAGS:
-            if has_inline:
-                value = inline
-            elif i + 1 < len(args):
-                i += 1
-                value = args[i]
-            else:
-                raise EdgeCNNError(f"option {flag} needs a value")
-            if flag in INPUT_PATH_FLAGS:
-                path = (cwd / value).expanduser()
-                if not path.is_file():
-                    raise EdgeCNNError(f"{flag} file not found: {value}")
-                value = str(path.resolve())
-            elif flag in ("--source", "-s") and not Path(value).is_absolute() and (cwd / value).exists():
-                value = str((cwd / value).resolve())
-            out += [flag, value]
-        else:
-            if has_inline:
-                raise EdgeCNNError(f"option {flag} takes no value. Received {arg!r}")
-            out.append(flag)
-        i += 1
-    return out
 
 
 def render_unit(
@@ -161,6 +110,7 @@ def install(
     print_only: bool = False,
     name: str = "edgecnn",
     restart_sec: int = 5,
+    check_args: Callable[[list[str]], list[str]] | None = None,
 ) -> ServiceUnit:
     """Renders the unit for ``edgecnn run MODEL RUN_ARGS`` and writes it (atomically) unless ``print_only``.
 
@@ -173,6 +123,8 @@ def install(
         print_only: Do not write anything (the caller prints :attr:`ServiceUnit.text`).
         name: Unit name.
         restart_sec: Seconds systemd waits before restarting a failed run.
+        check_args: Checks ``run_args`` and returns them as the unit should hold them (the CLI passes
+            ``run``'s own parser: :func:`edgecnn.cli.service_cmd.check_run_args`); None uses them as given.
 
     Raises:
         EdgeCNNError: For a missing model or working directory, bad run options, or an unwritable output.
@@ -184,14 +136,14 @@ def install(
     if not re.fullmatch(r"[A-Za-z0-9_.@-]+", name):
         raise EdgeCNNError(f"unit name may hold letters, digits and _.@- only. Received name={name!r}")
     if restart_sec < 0:
-        raise EdgeCNNError(f"--restart-sec must be >= 0. Received restart_sec={restart_sec}")
+        raise EdgeCNNError(f"restart_sec must be >= 0. Received restart_sec={restart_sec}", param="restart_sec")
     workdir = Path(working_dir).expanduser().resolve() if working_dir else cwd
     if not workdir.is_dir():
         raise EdgeCNNError(f"working directory not found: {working_dir}")
     account = user or os.environ.get("SUDO_USER") or getpass.getuser()
     text = render_unit(
         model_path.resolve(),
-        check_run_args(list(run_args or []), cwd),
+        check_args(list(run_args or [])) if check_args else list(run_args or []),
         user=account,
         working_dir=workdir,
         executable=edgecnn_executable(),

@@ -4,7 +4,7 @@ evaluate each ``.tflite`` on the test split, benchmark it, and report the Pareto
 Importing this package does not import TensorFlow (training, export and evaluation load it when a trial runs).
 """
 
-from edgecnn.sweep.config import SCHEMES, SweepConfig, Trial, config_from_mapping, read_config_file, trial_name
+from edgecnn.sweep.config import SCHEMES, SweepConfig, Trial, trial_name
 from edgecnn.sweep.outputs import rerender, write_outputs
 from edgecnn.sweep.pareto import mark_pareto, pareto_indices
 from edgecnn.sweep.results import COLUMNS, read_results
@@ -17,10 +17,8 @@ __all__ = [
     "SCHEMES",
     "SweepConfig",
     "Trial",
-    "config_from_mapping",
     "mark_pareto",
     "pareto_indices",
-    "read_config_file",
     "read_results",
     "rerender",
     "run_sweep",

@@ -24,7 +24,9 @@ def import_ray():
     try:
         import ray
     except ImportError as exc:
-        raise EdgeCNNError(f"--executor ray needs Ray ({exc}); install it with: pip install 'edgecnn[ray]'") from None
+        raise EdgeCNNError(
+            f"executor ray needs Ray ({exc}); install it with: pip install 'edgecnn[ray]'", param="executor"
+        ) from None
     return ray
 
 

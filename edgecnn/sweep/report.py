@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgecnn.sweep.claims import render_claims
 from edgecnn.sweep.pareto import FRONTS
+from edgecnn.sweep.references import FASHION_MNIST, SOURCE, applies_to, int8_kb
 from edgecnn.sweep.results import is_ok
 
 PLOT_FILES = {"size": "accuracy_vs_size.png", "latency": "accuracy_vs_latency.png"}
@@ -123,6 +125,7 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
             lines += [f"![accuracy vs {name}]({plots[name]})", ""]
 
     lines += render_micro_section(ok)
+    lines += _references_section(ok, config) + render_claims(ok, config)
 
     if failed:
         lines += ["## Failed", "", "| arch | alpha | size | scheme | error |", "|---|---|---|---|---|"]
@@ -168,6 +171,37 @@ def render_micro_section(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _references_section(ok: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:
+    """The published Fashion-MNIST results beside this sweep's (empty for other data)."""
+    if not applies_to(config.get("data")):
+        return []
+    lines = [
+        "## Published reference points",
+        "",
+        f"CNN entries of the Fashion-MNIST benchmark table ({SOURCE}); submitted results, not verified by the "
+        'table\'s maintainers, with their own epochs and preprocessing. "int8 KB" is the weight storage of the '
+        "stated parameter count at one byte each: the least an int8 file of that network holds. The last column is "
+        "this sweep's smallest file at or above the same accuracy.",
+        "",
+        "| published model | test top-1 | parameters | int8 KB | preprocessing | smallest file here at >= that |",
+        "|---|---|---|---|---|---|",
+    ]
+    for ref in FASHION_MNIST:
+        params = "" if ref.params is None else ("< " if ref.params_bound else "") + f"{ref.params:,}"
+        weights = "" if ref.params is None else ("< " if ref.params_bound else "") + f"{int8_kb(ref.params):,.0f}"
+        reaching = [r for r in ok if r.get("file_bytes") is not None and r["tflite_top1"] >= ref.accuracy]
+        best = min(reaching, key=lambda r: (r["file_bytes"], -r["tflite_top1"])) if reaching else None
+        here = (
+            "none"
+            if best is None
+            else f"{best['arch']} {best['alpha']:g} {best['size']} {best['scheme']}: "
+            f"{_pct(best['tflite_top1'])}, {_num(best['file_bytes'], 1 / 1024, 1)} KB"
+        )
+        lines.append(f"| {ref.name} | {_pct(ref.accuracy)} | {params} | {weights} | {ref.preprocessing} | {here} |")
+    lines.append("")
+    return lines
+
+
 def _describe(row: dict[str, Any], threads: int) -> str:
     text = (
         f"{row['arch']} alpha {row['alpha']:g} size {row['size']} {row['scheme']}: "
@@ -185,6 +219,9 @@ def _training_summary(config: dict[str, Any]) -> str:
     if config.get("lr"):
         parts.append(f"learning rate {config['lr']:g}")
     parts.append(f"seed {config.get('seed')}")
+    teacher = (config.get("train_options") or {}).get("teacher")
+    if teacher:
+        parts.append(f"distilled from `{teacher}`")
     return "trained " + ", ".join(parts)
 
 

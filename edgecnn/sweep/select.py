@@ -9,6 +9,7 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_bytes_atomic, write_text_atomic
+from edgecnn.core.labels import LABELS_FILE, write_labels
 from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
 from edgecnn.sweep.config import SELECT_BY
 from edgecnn.sweep.results import COLUMNS, is_ok, read_results
@@ -200,8 +201,7 @@ def select_model(
 
     dest = destination_path(row, select_to)
     write_bytes_atomic(dest, model_bytes)
-    labels_path = dest.with_name(dest.stem + ".labels.txt")
-    write_text_atomic(labels_path, "".join(f"{label}\n" for label in labels))
+    labels_path = write_labels(dest.with_name(f"{dest.stem}.{LABELS_FILE}"), labels)
     card_path = dest.with_suffix(".md")
     eligible = sum(1 for r in rows if _eligible(r, min_accuracy, schemes, max_ram_kb, max_flash_kb))
     card = render_model_card(

@@ -1,4 +1,8 @@
-"""`--config FILE` (JSON or TOML) for `edgecnn run`: parsing, validation, relative paths, CLI overrides."""
+"""`--config FILE` (JSON or TOML) for `edgecnn run`: parsing, validation, relative paths, CLI overrides.
+
+The file is read by the one loader (edgecnn.core.config) against `run`'s own declaration; the rules shared with
+`edgecnn sweep` are tested in tests/core/test_core_config.py.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
+from edgecnn.cli._declare import read_command_config
+from edgecnn.cli.run_cmd import parse_run_options
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.device.run_config import RunOptions, build_options, load_config
+from edgecnn.device.run_config import RunOptions
 
 runner = CliRunner()
 
@@ -21,7 +27,7 @@ def test_toml_config_with_relative_paths(tmp_path, colour_video):
         f'model = "m.tflite"\nsource = "{colour_video.name}"\ntop-k = 2\nsmooth = 0.5\n'
         'jsonl = "out/preds.jsonl"\nrealtime = true\nmean = [1, 2, 3]\n'
     )
-    values = load_config(config)
+    values = read_command_config("run", config)
     assert values == {
         "model": str(tmp_path / "m.tflite"),
         "source": str(colour_video),
@@ -36,13 +42,13 @@ def test_toml_config_with_relative_paths(tmp_path, colour_video):
 def test_json_config_and_run_table(tmp_path):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"run": {"source": "2", "threshold": 0.25, "jsonl": "-"}}))
-    assert load_config(config) == {"source": "2", "threshold": 0.25, "jsonl": "-"}
+    assert read_command_config("run", config) == {"source": "2", "threshold": 0.25, "jsonl": "-"}
 
 
 def test_command_line_overrides_the_file(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('model = "/m.tflite"\ntop_k = 2\nthreads = 2\ndisplay = false\n')
-    options = build_options({"top_k": 5, "threads": None, "bgr": None, "mean": "127.5"}, config)
+    options = parse_run_options(["--config", str(config), "--top-k", "5", "--mean", "127.5"])
     assert options == RunOptions(model="/m.tflite", top_k=5, threads=2, mean=[127.5])
 
 
@@ -62,12 +68,12 @@ def test_bad_config_files(tmp_path, text, message):
     config = tmp_path / "bad.toml"
     config.write_text(text)
     with pytest.raises(EdgeCNNError, match=message):
-        load_config(config)
+        read_command_config("run", config)
 
 
 def test_missing_config_file(tmp_path):
     with pytest.raises(EdgeCNNError, match="config file not found"):
-        load_config(tmp_path / "none.toml")
+        read_command_config("run", tmp_path / "none.toml")
 
 
 def test_run_with_config_file_and_override(models, colour_video, tmp_path):

@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
+from edgecnn.cli.service_cmd import check_run_args
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.device.service import check_run_args, install, systemd_quote
+from edgecnn.device.service import install, systemd_quote
 
 runner = CliRunner()
 

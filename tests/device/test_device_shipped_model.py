@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgecnn.device.runtime import read_labels
+from edgecnn.core.labels import read_labels
 from edgecnn.modelfile.inspect import inspect_model
 from edgecnn.modelfile.metadata import read_metadata
 

@@ -123,6 +123,7 @@ def test_inspect_json_and_text_on_a_file_written_by_0_1_0(model_files):
         "path",
         "size_bytes",
         "metadata",
+        "standard_metadata",
         "inputs",
         "outputs",
         "operators",
@@ -133,6 +134,7 @@ def test_inspect_json_and_text_on_a_file_written_by_0_1_0(model_files):
         "subgraphs",
     ]
     assert doc["metadata"]["edgecnn_version"] == "0.1.0" and len(doc["metadata"]["labels"]) == 10
+    assert doc["standard_metadata"] is None  # 0.1.0 wrote only the edgecnn entry
     text = runner.invoke(app, ["inspect", str(model_files["shipped"])]).stdout.splitlines()
     assert text[1].startswith("metadata: edgecnn/1 written by edgecnn 0.1.0")
     assert "  input  uint8    [1, 32, 32, 1]     scale 1, zero point 0  (serving_default_image:0)" in text

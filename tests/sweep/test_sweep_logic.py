@@ -11,15 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from edgecnn.cli._declare import read_command_config
+from edgecnn.cli.sweep_cmd import parse_sweep_config
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.sweep.config import (
-    SweepConfig,
-    config_from_mapping,
-    normalize_settings,
-    parse_list,
-    parse_train_options,
-    read_config_file,
-)
+from edgecnn.core.parsing import parse_list
+from edgecnn.sweep.config import SweepConfig
 from edgecnn.sweep.outputs import rerender, write_outputs
 from edgecnn.sweep.pareto import mark_pareto, pareto_indices
 from edgecnn.sweep.report import render_report, sort_by_size
@@ -80,34 +76,29 @@ def test_grid_expands_in_order_with_trial_names():
     assert config.num_rows == 8
 
 
-def test_settings_parse_lists_and_reject_mistakes():
+def test_settings_parse_lists_and_reject_mistakes(tmp_path):
     assert parse_list("0.25, 0.5", float, "alpha") == (0.25, 0.5)
     assert parse_list([32, "64"], int, "size") == (32, 64)
     with pytest.raises(EdgeCNNError, match="empty item"):
         parse_list("32,,64", int, "size")
     with pytest.raises(EdgeCNNError, match="Received '3.5'"):
         parse_list("3.5", int, "size")
-    config = config_from_mapping(
-        {
-            "data": "x",
-            "arch": "mobilenet_v2",
-            "alpha": "0.5",
-            "size": "32",
-            "quantize": "int8,float16",
-            "batch-size": 16,
-        }
+    config = parse_sweep_config(
+        ["--data", "x", "--arch", "mobilenet_v2", "--alpha", "0.5", "--size", "32", "--quantize", "int8,float16"]
+        + ["--batch-size", "16"]
     )
     assert config.schemes == ("int8", "float16") and config.batch_size == 16 and config.alphas == (0.5,)
     with pytest.raises(EdgeCNNError, match="alpha must be > 0. Received alpha=-1"):
-        config_from_mapping({"data": "x", "alpha": "-1"})
+        parse_sweep_config(["--data", "x", "--alpha", "-1"])
     with pytest.raises(EdgeCNNError, match="unknown quantization scheme 'int4'"):
-        config_from_mapping({"data": "x", "quantize": "int4"})
-    with pytest.raises(EdgeCNNError, match="unknown sweep setting 'epoch'"):
-        normalize_settings({"epoch": 3})
+        parse_sweep_config(["--data", "x", "--quantize", "int4"])
+    (tmp_path / "typo.toml").write_text("epoch = 3\n")
+    with pytest.raises(EdgeCNNError, match="unknown option 'epoch'"):
+        read_command_config("sweep", tmp_path / "typo.toml")
     with pytest.raises(EdgeCNNError, match="lists a value twice"):
-        config_from_mapping({"data": "x", "size": "32,32"})
+        parse_sweep_config(["--data", "x", "--size", "32,32"])
     with pytest.raises(EdgeCNNError, match="needs --data"):
-        config_from_mapping({"arch": "mobilenet_v1"})
+        parse_sweep_config(["--arch", "mobilenet_v1"])
 
 
 def test_config_files_toml_and_json(tmp_path):
@@ -116,30 +107,32 @@ def test_config_files_toml_and_json(tmp_path):
         'data = "fashion_mnist"\narch = ["mobilenet_v1"]\nalpha = [0.25, 0.5]\nsize = 32\n'
         'quantize = "float32,int8"\nepochs = 2\nout = "somewhere"\nselect = true\n'
     )
-    settings = normalize_settings(read_config_file(toml))
-    assert settings["out"] == "somewhere" and settings["select"] is True
-    config = config_from_mapping(settings)
+    settings = read_command_config("sweep", toml)
+    assert settings["out"] == str(tmp_path / "somewhere") and settings["select"] is True  # relative to the file
+    config = parse_sweep_config(["--config", str(toml)])
     assert config.archs == ("mobilenet_v1",) and config.alphas == (0.25, 0.5) and config.sizes == (32,)
     assert config.epochs == 2
     js = tmp_path / "sweep.json"
     js.write_text(json.dumps({"sweep": {"data": "d", "schemes": ["dynamic"], "max_samples": 100}}))
-    assert config_from_mapping(read_config_file(js)).schemes == ("dynamic",)
+    assert parse_sweep_config(["--config", str(js)]).schemes == ("dynamic",)
     (tmp_path / "bad.toml").write_text("data = ")
-    with pytest.raises(EdgeCNNError, match="cannot read sweep config"):
-        read_config_file(tmp_path / "bad.toml")
+    with pytest.raises(EdgeCNNError, match="cannot parse config file"):
+        read_command_config("sweep", tmp_path / "bad.toml")
     with pytest.raises(EdgeCNNError, match="not found"):
-        read_config_file(tmp_path / "missing.toml")
+        read_command_config("sweep", tmp_path / "missing.toml")
 
 
 def test_train_options_parse_and_refuse_sweep_settings():
-    assert parse_train_options(["optimizer=sgd", "augment=false", "label-smoothing=0", "weights=null"]) == {
+    given = ["optimizer=sgd", "augment=false", "label-smoothing=0", "weights=null"]
+    config = parse_sweep_config(["--data", "d", *[arg for item in given for arg in ("--train-opt", item)]])
+    assert config.train_options == {
         "optimizer": "sgd",
         "augment": False,
         "label_smoothing": 0,
         "weights": None,
     }
     with pytest.raises(EdgeCNNError, match="KEY=VALUE. Received 'augment'"):
-        parse_train_options(["augment"])
+        parse_sweep_config(["--data", "d", "--train-opt", "augment"])
     with pytest.raises(EdgeCNNError, match="'epochs' is a sweep setting; set it with --epochs"):
         SweepConfig(data="d", train_options={"epochs": 3})
     config = SweepConfig(data="d", train_options={"augment": False, "optimizer": "sgd"})

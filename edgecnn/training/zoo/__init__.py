@@ -1,4 +1,5 @@
-"""The model zoo: MobileNet V1/V2/V3 and SqueezeNet 1.0/1.1 as Keras 3 models, architecture as data.
+"""The model zoo as Keras 3 models, architecture as data: MobileNet V1/V2/V3, SqueezeNet 1.0/1.1 and the classic
+baselines (AlexNet, VGG-16/19, GoogLeNet, ResNet-18/50, ResNeXt-50 32x4d, the Keras CIFAR-10 CNN).
 
 Importing this package does not import TensorFlow: the registry (:func:`list_models`, :func:`get_arch_info`,
 :func:`validate_build_args`) is plain Python and the Keras builders load TensorFlow on first use.
@@ -22,9 +23,9 @@ from edgecnn.training.zoo.registry import (
     STEM_STRIDES,
     ArchInfo,
     get_arch_info,
+    input_size,
     list_models,
     make_divisible,
-    parse_size,
     scale_depth,
     validate_build_args,
     validate_knobs,
@@ -46,7 +47,7 @@ __all__ = [
     "list_models",
     "load_pretrained",
     "make_divisible",
-    "parse_size",
+    "input_size",
     "profile_model",
     "scale_depth",
     "validate_build_args",
@@ -58,7 +59,7 @@ def build_model(
     arch: str,
     *,
     alpha: float = 1.0,
-    size: int | tuple[int, int] = 224,
+    size: int | str | tuple[int, int] = 224,
     channels: int = 3,
     classes: int = 1000,
     dropout: float | None = None,
@@ -74,7 +75,8 @@ def build_model(
     Args:
         arch: Registered name (see :func:`list_models`), e.g. ``"mobilenet_v2"``.
         alpha: Width multiplier (> 0); scales every layer's channels the way the paper / Keras does.
-        size: Input side, or ``(height, width)``; at least the architecture's ``min_size`` (32).
+        size: Input side, ``"WIDTHxHEIGHT"``, an :class:`~edgecnn.core.parsing.ImageSize` or a ``(height, width)``
+            pair (the Keras order; see :func:`input_size`); at least the architecture's ``min_size`` (32).
         channels: 1 (grayscale) or 3 (color).
         classes: Number of output classes (>= 2).
         dropout: Dropout rate before the classifier; None for the architecture's default (0.2 for MobileNets,
@@ -102,11 +104,14 @@ def build_model(
     from edgecnn.core.errors import EdgeCNNError
     from edgecnn.training.zoo.blocks import BuildConfig
 
-    info, (height, width) = validate_build_args(arch, alpha, size, channels, classes)
+    knobs = validate_knobs(arch, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+    info, (height, width) = validate_build_args(arch, alpha, size, channels, classes, stem_stride=stem_stride)
     rate = info.default_dropout if dropout is None else dropout
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
         raise EdgeCNNError(f"dropout must be in [0, 1). Received dropout={dropout!r}")
-    knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+    separable = info.default_separable if separable is None else bool(separable)
+    if separable not in info.separable_options:
+        raise EdgeCNNError(f"{info.name} has no depthwise-separable variant. Received separable={separable!r}")
     cfg = BuildConfig(
         arch=info.name,
         alpha=float(alpha),
@@ -115,7 +120,7 @@ def build_model(
         channels=channels,
         classes=classes,
         dropout=float(rate),
-        separable=info.default_separable if separable is None else bool(separable),
+        separable=separable,
         include_preprocessing=bool(include_preprocessing),
         **knobs,
     )

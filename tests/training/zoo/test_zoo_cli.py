@@ -35,9 +35,9 @@ def test_models_json_and_pattern():
 
 
 def test_models_pattern_without_match_is_an_error():
-    result = runner.invoke(app, ["models", "resnet*"])
+    result = runner.invoke(app, ["models", "efficientnet*"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: no architecture matches 'resnet*'"
+    assert result.stderr.strip() == "error: no architecture matches 'efficientnet*'"
 
 
 def test_info_json_mobilenet_v1_matches_keras_and_paper():
@@ -72,7 +72,9 @@ def test_info_options_and_layers():
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
-    assert info["size"] == [48, 64] and info["channels"] == 1 and info["separable"] is True
+    # --size is WIDTHxHEIGHT; the JSON's "size" stays [height, width] (as in 0.1.0), with named axes beside it
+    assert info["size"] == [64, 48] and info["width"] == 48 and info["height"] == 64
+    assert info["channels"] == 1 and info["separable"] is True
     names = [row["name"] for row in info["layers"]]
     assert "fire2_expand3x3_dw" in names and names[-1] == "predictions"
     assert sum(row["params"] for row in info["layers"]) == info["params"]
@@ -95,7 +97,7 @@ def test_info_text_and_no_separable():
         (["info", "mobilenet_v2", "--alpha", "-1"], "alpha must be a number > 0. Received alpha=-1"),
         (["info", "mobilenet_v2", "--alpha", "0"], "alpha must be a number > 0"),
         (["info", "mobilenet_v2", "--size", "16"], "size must be at least 32x32 for mobilenet_v2"),
-        (["info", "mobilenet_v2", "--size", "abc"], "size must be an integer or HEIGHTxWIDTH"),
+        (["info", "mobilenet_v2", "--size", "abc"], "--size expects WIDTHxHEIGHT"),
         (["info", "squeezenet_1_0", "--channels", "2"], "channels must be 1 (grayscale) or 3 (color)"),
         (["info", "mobilenet_v3_small", "--classes", "1"], "classes must be an integer >= 2"),
     ],

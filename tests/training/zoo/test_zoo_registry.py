@@ -8,16 +8,26 @@ import sys
 import pytest
 
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.training.zoo import get_arch_info, list_models, make_divisible, parse_size, validate_build_args
+from edgecnn.training.zoo import get_arch_info, input_size, list_models, make_divisible, validate_build_args
 
-ALL = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "squeezenet_1_0", "squeezenet_1_1"]
+MOBILE = [
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "squeezenet_1_0",
+    "squeezenet_1_1",
+]
+CLASSIC = ["alexnet", "cifar10_cnn", "googlenet", "resnet18", "resnet50", "resnext50_32x4d", "vgg16", "vgg19"]
+ALL = sorted(MOBILE + CLASSIC)
 
 
 def test_list_models_all_and_patterns():
     assert list_models() == ALL
     assert list_models("mobilenet_v3*") == ["mobilenet_v3_large", "mobilenet_v3_small"]
     assert list_models("squeeze*") == ["squeezenet_1_0", "squeezenet_1_1"]
-    assert list_models("resnet*") == []
+    assert list_models("res*") == ["resnet18", "resnet50", "resnext50_32x4d"]
+    assert list_models("efficientnet*") == []
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -26,9 +36,10 @@ def test_arch_info_records_in_model_normalization(name):
     assert info.name == name
     assert info.normalization["mode"] == "in-model"
     assert info.normalization["mean"] == 127.5 and info.normalization["std"] == 127.5
-    assert info.min_size >= 32
+    assert info.min_size >= (10 if name == "cifar10_cnn" else 32)
     d = info.to_dict()
     assert d["name"] == name and d["default_separable"] == name.startswith("mobilenet")
+    assert (name in CLASSIC) == (info.separable_options == (False,))
 
 
 @pytest.mark.parametrize("spelling", ["mobilenetv2", "MobileNet-V2", "mobilenet_V2"])
@@ -42,7 +53,7 @@ def test_unknown_arch_suggests_closest():
     with pytest.raises(EdgeCNNError, match="did you mean 'squeezenet_1_1'"):
         get_arch_info("squeezenet_1_2")
     with pytest.raises(EdgeCNNError, match="known: mobilenet_v1"):
-        get_arch_info("resnet50")
+        get_arch_info("efficientnet_b0")
 
 
 @pytest.mark.parametrize(
@@ -53,8 +64,8 @@ def test_unknown_arch_suggests_closest():
         ({"alpha": float("nan")}, "alpha must be"),
         ({"alpha": 0.02}, "alpha must be >= 0.03125 for mobilenet_v1"),
         ({"size": 31}, "size must be at least 32x32 for mobilenet_v1"),
-        ({"size": (64, 20)}, "Received size=64x20"),
-        ({"size": "abc"}, "size must be an integer or HEIGHTxWIDTH"),
+        ({"size": (64, 20)}, "Received size=20x64"),  # a (height, width) pair, shown as WIDTHxHEIGHT
+        ({"size": "abc"}, "size expects WIDTHxHEIGHT"),
         ({"channels": 2}, "channels must be 1 .* or 3 .*Received channels=2"),
         ({"classes": 1}, "classes must be an integer >= 2. Received classes=1"),
     ],
@@ -65,18 +76,20 @@ def test_validate_build_args_errors(kwargs, message):
 
 
 def test_validate_build_args_returns_info_and_size():
-    info, size = validate_build_args("mobilenet_v2", 0.35, "96x128", 1, 10)
-    assert info.name == "mobilenet_v2" and size == (96, 128)
+    info, size = validate_build_args("mobilenet_v2", 0.35, "96x128", 1, 10)  # WIDTHxHEIGHT, like every --size
+    assert info.name == "mobilenet_v2" and size == (128, 96)  # (height, width), the Keras order
     assert validate_build_args("squeezenet_1_1", 0.5, 32, 3, 2)[1] == (32, 32)
 
 
-def test_parse_size():
-    assert parse_size(224) == (224, 224)
-    assert parse_size("160x120") == (160, 120)
-    assert parse_size((96, 64)) == (96, 64)
-    assert parse_size([100]) == (100, 100)
+def test_input_size_reads_strings_as_width_x_height_and_pairs_as_height_width():
+    # Strings are flags (WIDTHxHEIGHT); pairs are the Keras order that 0.1.0 run directories store in config.json.
+    assert (input_size(224).width, input_size(224).height) == (224, 224)
+    assert input_size("160x120").hw == (120, 160)
+    assert input_size((96, 64)).hw == (96, 64) and input_size([96, 64]).width == 64
+    assert input_size([100]).hw == (100, 100)
+    assert validate_build_args("squeezenet_1_1", 1.0, [48, 64])[1] == (48, 64)  # a 0.1.0 record, unchanged
     with pytest.raises(EdgeCNNError):
-        parse_size(True)
+        input_size(True)
 
 
 @pytest.mark.parametrize("value", [3, 8, 12, 16 * 0.35, 24 * 0.75, 32 * 1.4, 1280 * 1.3, 72 * 0.5, 1000.0])
