@@ -198,7 +198,11 @@ def measure_scheme(
 
 
 def measure_micro(path: Path, row: dict[str, Any], stage: Callable[[str], None]) -> None:
-    """Fills ``flash_bytes`` (the file) and, when TFLite Micro is installed and runs it, ``arena_bytes``."""
+    """Fills ``flash_bytes`` (the file) and, when TFLite Micro is installed and runs it, ``arena_bytes``.
+
+    A model TFLM cannot run, or a probe that fails, leaves ``arena_bytes`` empty (the reason is in ``errors.log``);
+    the row's other figures stand.
+    """
     from edgecnn.device.micro import tflm_version
 
     row["flash_bytes"] = path.stat().st_size
@@ -207,8 +211,16 @@ def measure_micro(path: Path, row: dict[str, Any], stage: Callable[[str], None])
     from edgecnn.device.micro_probe import probe
 
     stage("TFLite Micro arena")
-    result = probe(path)
-    row["arena_bytes"] = result.arena_bytes if result.loads else None
+    try:
+        result = probe(path)
+    except EdgeCNNError as exc:  # the LiteRT figures stand; the probe's failure goes to errors.log
+        _record_error(path.parent, "TFLite Micro probe", exc)
+        return
+    if not result.loads:
+        from edgecnn.device.micro_inspect import not_loading_error
+
+        _record_error(path.parent, "TFLite Micro probe", not_loading_error(result.to_dict()))
+    row["arena_bytes"] = result.arena_bytes
 
 
 def _train_kwargs(config: SweepConfig) -> dict[str, Any]:

@@ -102,3 +102,15 @@ def test_limits_filter_rows_and_missing_figures_never_fit():
     assert not fits_limits(rows[2], max_ram_kb=1000) and fits_limits(rows[2])
     with pytest.raises(EdgeCNNError, match=r"within TFLite Micro arena <= 64 KB and flash <= 150 KB"):
         select_row(rows, 0.8, max_ram_kb=64, max_flash_kb=150)
+
+
+def test_a_failed_probe_leaves_the_arena_empty_and_logs_why(tmp_path):
+    pytest.importorskip("tflite_micro", reason="tflite-micro is not installed (pip install 'edgecnn[micro]')")
+    from edgecnn.sweep.trial import measure_micro
+
+    path = tmp_path / "model_int8.tflite"
+    path.write_bytes(b"not a model")
+    row = {}
+    measure_micro(path, row, lambda _text: None)
+    assert row == {"flash_bytes": 11}
+    assert "TFLite Micro probe: " in (tmp_path / "errors.log").read_text()
