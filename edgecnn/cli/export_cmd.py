@@ -95,6 +95,13 @@ def export_command(
     strict: bool = typer.Option(
         False, "--strict", help="Exit 1 and write nothing when accuracy drops by more than 2 points."
     ),
+    micro: bool = typer.Option(
+        False,
+        "--micro",
+        help="TFLite Micro target (with --quantize int8; --io defaults to int8): check the file in TFLM's "
+        "interpreter (operators, smallest arena, top-1 agreement with LiteRT >= 99.5% on the validation images) and "
+        "write <name>_data.cc/.h and <name>_ops.h beside it. Needs edgecnn[micro].",
+    ),
     input_rgb: bool = typer.Option(
         False,
         "--input-rgb",
@@ -121,9 +128,14 @@ def export_command(
 
     Calibration uses the run's own training images; a bare .keras file needs --calib-data.
 
-    Exit codes: 0 done; 2 bad input or failed conversion; 1 --strict accuracy check failed (nothing written).
+    With --micro (`edgecnn export runs/fmnist --quantize --micro -o out/`) the int8 file is also checked in
+    TFLite Micro and its C++ array and op-resolver sources are written.
+
+    Exit codes: 0 done; 2 bad input or failed conversion; 1 --strict accuracy check or --micro agreement check
+    failed (nothing written).
     """
     from edgecnn.training.export.exporter import AccuracyDropError, export
+    from edgecnn.training.export.micro import MicroAgreementError
 
     try:
         result = export(
@@ -137,6 +149,7 @@ def export_command(
             verify=not no_verify,
             strict=strict,
             per_tensor=per_tensor,
+            micro=micro,
             input_rgb=input_rgb,
             name=name,
             description=description,
@@ -144,7 +157,7 @@ def export_command(
             author=author,
             license=license,
         )
-    except AccuracyDropError as exc:
+    except (AccuracyDropError, MicroAgreementError) as exc:
         report_error(str(exc))
         raise typer.Exit(1) from None
     if as_json:
@@ -154,3 +167,8 @@ def export_command(
             f"wrote {result.output} ({result.size_bytes / 1e6:.2f} MB, {result.scheme}, {result.io} I/O) "
             f"and {result.labels_path}"
         )
+        if result.micro_sources:
+            typer.echo(
+                f"wrote {', '.join(str(path) for path in result.micro_sources.values())} (TFLite Micro: arena "
+                f"{result.micro['arena_bytes']:,} bytes, flash {result.micro['flash_bytes']:,} bytes)"
+            )

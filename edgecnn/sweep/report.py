@@ -124,6 +124,7 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
         if plots and plots.get(name):
             lines += [f"![accuracy vs {name}]({plots[name]})", ""]
 
+    lines += render_micro_section(ok)
     lines += _references_section(ok, config) + render_claims(ok, config)
 
     if failed:
@@ -133,6 +134,41 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
             lines.append(f"| {row['arch']} | {row['alpha']:g} | {row['size']} | {row['scheme']} | {error} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_micro_section(rows: list[dict[str, Any]]) -> list[str]:
+    """The report's microcontroller section: arena, flash and which boards each int8 model fits (empty if none)."""
+    from edgecnn.device.boards import BOARDS, FLASH_RESERVE_BYTES, RAM_RESERVE_BYTES
+
+    measured = sorted(
+        (row for row in rows if row.get("arena_bytes") is not None and row.get("flash_bytes") is not None),
+        key=lambda r: (r["arena_bytes"], r["flash_bytes"]),
+    )
+    if not measured:
+        return []
+    lines = [
+        "## Microcontrollers (TFLite Micro)",
+        "",
+        "int8 models loaded in TFLite Micro's interpreter (reference kernels) on the sweep host, not on a "
+        "microcontroller. Arena: the smallest tensor arena in which the model loads and runs; flash: the .tflite "
+        "as exported. A model fits a board when arena + "
+        f"{RAM_RESERVE_BYTES // 1024} KB fits its RAM and the file + {FLASH_RESERVE_BYTES // 1024} KB fits its "
+        "flash (the firmware's share; board figures and sources in docs/micro.md).",
+        "",
+    ]
+    header = ["model", "TFLite top-1", "arena KB", "flash KB", *(board.name for board in BOARDS)]
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for row in measured:
+        cells = [
+            f"{row['arch']} {row['alpha']:g} {row['size']} {row['scheme']}",
+            _pct(row.get("tflite_top1")),
+            _num(row["arena_bytes"], 1 / 1024, 1),
+            _num(row["flash_bytes"], 1 / 1024, 1),
+            *("fits" if board.fits(row["arena_bytes"], row["flash_bytes"]) else "" for board in BOARDS),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
 
 
 def _references_section(ok: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:

@@ -28,6 +28,9 @@ from edgecnn.sweep.config import SweepConfig, Trial, export_arguments
 from edgecnn.sweep.results import empty_row, is_ok, read_row, write_row
 
 TRAIN_MARKER = "train.json"
+#: Export schemes whose rows get the TFLite Micro columns (``arena_bytes``, ``flash_bytes``); ``int8_per_tensor``
+#: rows export ``int8`` too.
+MICRO_SCHEMES = ("int8",)
 RUN_DIR = "run"
 
 
@@ -190,6 +193,34 @@ def measure_scheme(
     bench = benchmark(path, threads=(config.threads,), runs=config.bench_runs, warmup=config.bench_warmup)[0]
     row["latency_ms"] = float(bench.latency["median_ms"])
     row["latency_p90_ms"] = float(bench.latency["p90_ms"])
+    if quantize in MICRO_SCHEMES:
+        measure_micro(path, row, stage)
+
+
+def measure_micro(path: Path, row: dict[str, Any], stage: Callable[[str], None]) -> None:
+    """Fills ``flash_bytes`` (the file) and, when TFLite Micro is installed and runs it, ``arena_bytes``.
+
+    A model TFLM cannot run, or a probe that fails, leaves ``arena_bytes`` empty (the reason is in ``errors.log``);
+    the row's other figures stand.
+    """
+    from edgecnn.device.micro import tflm_version
+
+    row["flash_bytes"] = path.stat().st_size
+    if tflm_version() == "not installed":
+        return
+    from edgecnn.device.micro_probe import probe
+
+    stage("TFLite Micro arena")
+    try:
+        result = probe(path)
+    except EdgeCNNError as exc:  # the LiteRT figures stand; the probe's failure goes to errors.log
+        _record_error(path.parent, "TFLite Micro probe", exc)
+        return
+    if not result.loads:
+        from edgecnn.device.micro_inspect import not_loading_error
+
+        _record_error(path.parent, "TFLite Micro probe", not_loading_error(result.to_dict()))
+    row["arena_bytes"] = result.arena_bytes
 
 
 def _train_kwargs(config: SweepConfig) -> dict[str, Any]:

@@ -127,6 +127,7 @@ def evaluate(
     batch_size: int = 128,
     confusion_png: Path | None = None,
     progress: bool = False,
+    micro: bool = False,
 ) -> dict[str, Any]:
     """Scores a run directory, ``.keras`` or ``.tflite`` model on one split of a data source.
 
@@ -140,12 +141,17 @@ def evaluate(
         batch_size: Images per inference batch.
         confusion_png: Where to write the confusion matrix as a PNG.
         progress: Show a progress bar while decoding images.
+        micro: Score a ``.tflite`` in TFLite Micro's interpreter instead of LiteRT, and compare the two
+            (``result["micro"]``: arena, flash, boards and the agreement/step figures of
+            :func:`edgecnn.device.micro_compare.compare_runtimes`).
 
     Returns:
-        ``top1``, ``top5``, ``per_class``, ``confusion``, ``n``, ``labels``, plus ``model``, ``data``, ``split``.
+        ``top1``, ``top5``, ``per_class``, ``confusion``, ``n``, ``labels``, plus ``model``, ``data``, ``split``
+        (and ``micro`` with ``micro=True``).
 
     Raises:
-        EdgeCNNError: For a missing model or data, or labels that do not match the model.
+        EdgeCNNError: For a missing model or data, or labels that do not match the model; with ``micro``, a
+            missing ``tflite_micro``, a file that is not a ``.tflite`` or a model TFLM cannot run.
     """
     from edgecnn.training.data import load_arrays
 
@@ -161,6 +167,16 @@ def evaluate(
     elif path.suffix == ".keras" and runs.is_run_dir(path.parent):
         run = runs.load_run(path.parent)
 
+    probed = None
+    if micro:
+        if path.suffix != ".tflite":
+            raise EdgeCNNError(f"--micro scores a .tflite file in TFLite Micro. Received {path}")
+        from edgecnn.device.micro_inspect import not_loading_error
+        from edgecnn.device.micro_probe import probe
+
+        probed = probe(path)
+        if not probed.loads:
+            raise not_loading_error(probed.to_dict())
     if path.suffix == ".tflite":
         spec, model_labels, predict = _tflite_predictor(path)
     elif path.suffix in (".keras", ".h5"):
@@ -179,9 +195,22 @@ def evaluate(
         raise EdgeCNNError(f"the model has {len(labels)} classes but the data has {len(data_labels)}")
     if list(labels) != list(data_labels) and not all(str(i) == lab for i, lab in enumerate(labels)):
         log.warning("the model's labels differ from the data's class names; scoring by class index")
-    probs = predict(x)
+    micro_result = None
+    if probed is not None:
+        from edgecnn.device.micro_compare import compare_runtimes, explain
+        from edgecnn.device.micro_inspect import micro_summary
+
+        compared = compare_runtimes(path, x, y, arena_bytes=probed.arena_bytes, keep_scores=True)
+        probs = compared.pop("micro_scores")
+        compared["explanation"] = explain(compared)
+        micro_result = {**micro_summary(probed, path.stat().st_size), "verification": compared}
+    else:
+        probs = predict(x)
     result = score(probs, y, list(data_labels))
     result.update({"model": str(path), "data": data if isinstance(data, str) else data.get("source"), "split": split})
+    if micro_result is not None:
+        result["runtime"] = "tflite-micro"
+        result["micro"] = micro_result
     if confusion_png is not None:
         from edgecnn.training.train.plots import plot_confusion
 

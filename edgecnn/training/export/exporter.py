@@ -60,15 +60,16 @@ class Steps:
 
     NAMES = ("load", "calibrate", "convert", "embed metadata", "verify", "write")
 
-    def __init__(self, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, log: Callable[[str], None] | None = None, names: tuple[str, ...] | None = None) -> None:
         self.log = log or echo
+        self.names = names or self.NAMES
         self.records: list[dict[str, Any]] = []
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[dict[str, Any]]:
         """Yields a record; the body sets ``record["detail"]`` (one line) and may set ``record["skipped"]``."""
         record: dict[str, Any] = {"step": name, "detail": ""}
-        index = self.NAMES.index(name) + 1 if name in self.NAMES else len(self.records) + 1
+        index = self.names.index(name) + 1 if name in self.names else len(self.records) + 1
         start = time.perf_counter()
         try:
             yield record
@@ -79,11 +80,11 @@ class Steps:
             )
             self.records.append(record)
             if not isinstance(exc, EdgeCNNError):  # user errors are reported by their own single line
-                self.log(f"[{index}/{len(self.NAMES)}] {name:<14} failed after {record['seconds']:.1f}s")
+                self.log(f"[{index}/{len(self.names)}] {name:<14} failed after {record['seconds']:.1f}s")
             raise
         record["seconds"] = round(time.perf_counter() - start, 3)
         self.records.append(record)
-        self.log(f"[{index}/{len(self.NAMES)}] {name:<14} {record['detail']} ({record['seconds']:.1f}s)")
+        self.log(f"[{index}/{len(self.names)}] {name:<14} {record['detail']} ({record['seconds']:.1f}s)")
 
 
 @dataclass
@@ -102,6 +103,8 @@ class ExportResult:
         standard_metadata: The embedded standard TFLite metadata (``TFLITE_METADATA``).
         steps: One record per step (name, detail, seconds).
         warnings: Loud warnings (accuracy drop, skipped verification).
+        micro: The TFLite Micro record (``--micro``; also stored under ``micro`` in the metadata).
+        micro_sources: The C++ files written beside the model (``--micro``): source, header, resolver.
     """
 
     output: Path
@@ -115,11 +118,15 @@ class ExportResult:
     standard_metadata: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    micro: dict[str, Any] | None = None
+    micro_sources: dict[str, Path] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``edgecnn export --json``)."""
         data = dataclasses.asdict(self)
         data["output"], data["labels_path"] = str(self.output), str(self.labels_path)
+        if self.micro_sources:
+            data["micro_sources"] = {key: str(path) for key, path in self.micro_sources.items()}
         return data
 
 
@@ -194,6 +201,7 @@ def export(
     verify: bool = True,
     strict: bool = False,
     per_tensor: bool = False,
+    micro: bool = False,
     input_rgb: bool = False,
     name: str | None = None,
     description: str | None = None,
@@ -218,6 +226,9 @@ def export(
         per_tensor: One weight scale per tensor instead of per output channel (``int8`` only). MobileNetV2 1.0
             at 224: 0.253x instead of 0.283x the float32 file, like TensorFlow's published per-tensor files;
             verification shows what it costs in accuracy for the model at hand.
+        micro: TFLite Micro target (``int8`` only; ``io`` defaults to int8): check that TFLM runs the file, find
+            its smallest arena, compare TFLM with LiteRT on the validation images (see
+            :mod:`edgecnn.training.export.micro`) and write ``<stem>_data.cc/.h`` and ``<stem>_ops.h`` beside it.
         input_rgb: Fold a fixed RGB-to-grey conversion into a grey model so that it takes RGB (for frameworks
             that only feed RGB, such as MediaPipe); calibration and verification then use RGB images.
         name: Model name in the standard metadata (default: ``<arch>_<alpha>_<size>_<scheme>``).
@@ -228,9 +239,17 @@ def export(
         log: Receives one progress line per step (default: stderr).
 
     Raises:
-        EdgeCNNError: Any unusable input or a conversion the scheme cannot do (one line).
+        EdgeCNNError: Any unusable input or a conversion the scheme cannot do (one line); with ``micro``, a
+            missing ``tflite_micro`` or a model TFLM cannot run.
         AccuracyDropError: With ``strict``, when verification fails.
+        MicroAgreementError: With ``micro``, when TFLM's top-1 agrees with LiteRT's on too few images.
     """
+    if micro:
+        from edgecnn.device.micro import import_tflm_runtime
+        from edgecnn.training.export.micro import micro_io
+
+        io = micro_io(resolve(quantize, io)[0].name, io)
+        import_tflm_runtime()  # fail before the conversion when TFLM is missing
     scheme, io = resolve(quantize, io)
     if per_tensor and scheme.name not in PER_TENSOR_SCHEMES:
         raise EdgeCNNError(
@@ -240,7 +259,7 @@ def export(
         raise EdgeCNNError(f"--calib-samples must be >= 1. Received {calib_samples}")
     if verify and verify_samples < 1:
         raise EdgeCNNError(f"--verify-samples must be >= 1. Received {verify_samples}")
-    steps = Steps(log)
+    steps = Steps(log, Steps.NAMES[:-1] + ("micro", "write") if micro else None)
     warnings: list[str] = []
     src = resolve_source(source)
     out = resolve_output(output, src, scheme, io)
@@ -346,6 +365,8 @@ def export(
     )
 
     verification = None
+    micro_record = None
+    x = y = None
     with atomic_path(out) as tmp:
         with steps.step("embed metadata") as record:
             model_bytes = embed_metadata(conversion.model_bytes, metadata, standard)
@@ -397,12 +418,32 @@ def export(
                             f"nothing written"
                         )
 
+        if micro:
+            from edgecnn.training.export.micro import agreement_error, check_micro, summary_line
+
+            with steps.step("micro") as record:
+                micro_record = check_micro(tmp, x, y)
+                record["detail"] = summary_line(micro_record)
+                if micro_record["verification"] and not micro_record["verification"]["passed"]:
+                    raise agreement_error(micro_record)
+                if micro_record["verification"] is None and verify:
+                    warnings.append("TFLite Micro not compared with LiteRT: no validation images")
+            from edgecnn.training.export.micro import metadata_record
+
+            extra["micro"] = metadata_record(micro_record)
+
         with steps.step("write") as record:
             metadata.metrics = metrics
             model_bytes = embed_metadata(conversion.model_bytes, metadata, standard)
             tmp.write_bytes(model_bytes)
             record["detail"] = f"{out} ({_size(len(model_bytes))})"
     labels_path = write_labels(out.parent / LABELS_FILE, labels)
+    micro_sources = None
+    if micro:
+        from edgecnn.modelfile.micro_sources import write_micro_sources
+
+        micro_sources = write_micro_sources(out)
+        micro_record = {**micro_record, "flash_bytes": len(model_bytes)}
     return ExportResult(
         output=out,
         labels_path=labels_path,
@@ -415,4 +456,6 @@ def export(
         standard_metadata=standard.to_dict(),
         steps=steps.records,
         warnings=warnings,
+        micro=micro_record,
+        micro_sources=micro_sources,
     )

@@ -14,7 +14,7 @@ from edgecnn.cli import app
 distill = pytest.importorskip("edgecnn.training.train.distill")
 train_mod = pytest.importorskip("edgecnn.training.train.loop")
 keras = distill.keras
-from edgecnn.training.zoo import build_model  # noqa: E402
+from edgecnn.training.zoo import REGISTRY, build_model, get_arch_info  # noqa: E402
 
 
 def _ce(labels, logits, smoothing=0.0):
@@ -44,11 +44,12 @@ def tiny_pair():
     return student, teacher, x, y
 
 
-@pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2", "squeezenet_1_1"])
+@pytest.mark.parametrize("arch", sorted(REGISTRY))
 def test_logits_view_shares_the_weights_of_the_softmax_model(arch):
-    model = build_model(arch, alpha=0.25, size=32, channels=1, classes=4)
+    size = max(32, get_arch_info(arch).min_size)
+    model = build_model(arch, alpha=0.25, size=size, channels=1, classes=4)
     view = distill.logits_model(model)
-    x = np.random.default_rng(1).uniform(0, 255, (3, 32, 32, 1)).astype(np.float32)
+    x = np.random.default_rng(1).uniform(0, 255, (3, size, size, 1)).astype(np.float32)
     np.testing.assert_allclose(_softmax(view(x).numpy()), model(x).numpy(), atol=1e-5)
     assert {id(v) for v in view.trainable_variables} == {id(v) for v in model.trainable_variables}
 
