@@ -220,7 +220,9 @@ def execute(side: Side, job: Job, out: Path) -> Path:
         command = [*side.command, "-m", "edgecnn", *job.args]
         if job.kind == "run":
             command += ["--jsonl", str(result)]
-    proc = subprocess.run(command, env=side.env, cwd=REPO, capture_output=True, text=True, timeout=1800)
+    # Run from the output folder (paths are absolute): from the checkout, `-m edgecnn` would import its tree
+    # instead of the installed wheel.
+    proc = subprocess.run(command, env=side.env, cwd=out, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         raise RuntimeError(f"{side.name}: {' '.join(job.args[:2])} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     if job.kind != "run":
@@ -344,6 +346,16 @@ def run_guest(args, cpu: str, job_list: list[Job], reference: dict[str, Path]) -
     """Every job in the guest with one emulated CPU model, compared with the x86 reference."""
     guest = guest_side(args, cpu)
     start = time.monotonic()
+    where = subprocess.run(
+        [*guest.command, "-c", "import edgecnn; print(edgecnn.__file__)"],
+        env=guest.env,
+        cwd=args.work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    ).stdout.strip()
+    if not where.startswith(str(args.site)):
+        raise RuntimeError(f"{guest.name}: edgecnn imports from {where!r}, not from the aarch64 install {args.site}")
     rows = [
         compare(job, reference[job.name], execute(guest, job, args.work / args.name / cpu), cpu) for job in job_list
     ]
