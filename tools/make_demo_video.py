@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgecnn.core.files import atomic_path, write_text_atomic
+from edgecnn.core.files import atomic_path
+from edgecnn.core.labels import write_labels
 from edgecnn.core.preprocessing import Preprocessing
 from edgecnn.training.data import load_arrays
 
@@ -58,8 +59,7 @@ def main() -> None:
         frame = cv2.resize(images[i], (args.frame_size, args.frame_size), interpolation=cv2.INTER_NEAREST)
         frames.append(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 or frame.shape[-1] == 1 else frame)
     codec = write_video(frames, args.out, args.fps)
-    truth = args.out.with_suffix(".labels.txt")
-    write_text_atomic(truth, "".join(f"{names[labels[i]]}\n" for i in order))
+    truth = write_labels(args.out.with_suffix(".labels.txt"), (names[labels[i]] for i in order))
     print(f"wrote {args.out} ({len(frames)} frames, {codec}) and {truth}")
 
 

@@ -72,6 +72,7 @@ def augment(images: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarr
 def run_recipe(recipe: dict, data: Path, out: Path) -> None:
     """Trains one recipe, printing per-epoch accuracy and appending the history to ``out``."""
     keras = _keras()
+    from edgecnn.training.evaluate import keras_probabilities, top_k_accuracy
     from edgecnn.training.zoo import build_model
 
     size = recipe.get("size", 32)
@@ -118,8 +119,8 @@ def run_recipe(recipe: dict, data: Path, out: Path) -> None:
             verbose=0,
             shuffle=True,
         )
-        val = float((model.predict(val_x, batch_size=1000, verbose=0).argmax(1) == val_y).mean())
-        test = float((model.predict(test_x, batch_size=1000, verbose=0).argmax(1) == test_y).mean())
+        val = top_k_accuracy(keras_probabilities(model, val_x, 1000), val_y)
+        test = top_k_accuracy(keras_probabilities(model, test_x, 1000), test_y)
         history.append(
             {
                 "epoch": epoch + 1,

@@ -12,10 +12,12 @@ import statistics
 import sys
 from pathlib import Path
 
+from edgecnn.core.labels import read_labels
+
 
 def score(predictions: Path, truth: Path) -> dict:
     """Top-1 accuracy of the predictions whose frame index has a ground-truth label, and the median latencies."""
-    labels = truth.read_text(encoding="utf-8").splitlines()
+    labels = read_labels(truth)  # one label per frame, in frame order
     correct = scored = 0
     invoke_ms, total_ms = [], []
     for line in predictions.read_text(encoding="utf-8").splitlines():

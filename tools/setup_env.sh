@@ -2,12 +2,14 @@
 # Sets up everything edgecnn needs on a fresh Debian/Ubuntu machine; sourced by tools/demo.sh and tools/test.sh.
 #   - Debian packages where possible (root, or passwordless sudo): python3-venv, and the real data sets
 #     dataset-fashion-mnist (Fashion-MNIST IDX files) and opencv-doc (sample photos and videos).
-#   - A virtual environment in .venv with edgecnn installed editable and the extras named in EDGECNN_EXTRAS.
+#   - A virtual environment in .venv (EDGECNN_VENV) with edgecnn installed editable and the extras named in
+#     EDGECNN_EXTRAS.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EDGECNN_EXTRAS=${EDGECNN_EXTRAS:-train,device,dev}
 EDGECNN_APT_PACKAGES=${EDGECNN_APT_PACKAGES:-dataset-fashion-mnist}
+EDGECNN_VENV=${EDGECNN_VENV:-.venv}
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -43,20 +45,20 @@ PYTHON=$(pick_python) || { log "Python 3.11 or newer is required (apt-get instal
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 apt_install $EDGECNN_APT_PACKAGES
 
-if [ ! -x .venv/bin/python ]; then
-  log "creating .venv with $PYTHON"
-  "$PYTHON" -m venv .venv
+if [ ! -x "$EDGECNN_VENV/bin/python" ]; then
+  log "creating $EDGECNN_VENV with $PYTHON"
+  "$PYTHON" -m venv "$EDGECNN_VENV"
 fi
-stamp=".venv/.edgecnn-installed-$(printf '%s' "$EDGECNN_EXTRAS" | tr ',' '-')"
+stamp="$EDGECNN_VENV/.edgecnn-installed-$(printf '%s' "$EDGECNN_EXTRAS" | tr ',' '-')"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  log "installing edgecnn[$EDGECNN_EXTRAS] into .venv (first run downloads TensorFlow: a few minutes)"
-  pip_log=.venv/pip-install.log
-  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-         .venv/bin/python -m pip install -q -e ".[$EDGECNN_EXTRAS]"; } >"$pip_log" 2>&1; then
+  log "installing edgecnn[$EDGECNN_EXTRAS] into $EDGECNN_VENV (with TensorFlow the first run takes a few minutes)"
+  pip_log=$EDGECNN_VENV/pip-install.log
+  if ! { "$EDGECNN_VENV/bin/python" -m pip install -q --upgrade pip &&
+         "$EDGECNN_VENV/bin/python" -m pip install -q -e ".[$EDGECNN_EXTRAS]"; } >"$pip_log" 2>&1; then
     tail -n 30 "$pip_log" >&2
     log "pip install failed (full log: $pip_log)"
     exit 1
   fi
   touch "$stamp"
 fi
-export PATH="$PWD/.venv/bin:$PATH"
+export PATH="$PWD/$EDGECNN_VENV/bin:$PATH"

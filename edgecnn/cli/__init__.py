@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import typer
-
-from edgecnn import __version__
 from edgecnn.cli._app import app
 
 # Importing a command module registers its command; none of them imports TensorFlow at module level.
@@ -21,21 +18,6 @@ from edgecnn.cli import (  # noqa: E402,F401  (registration side effects, in hel
     service_cmd,
     sweep_cmd,
 )
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"edgecnn {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Train, quantize and run CNN image classifiers on edge devices."""
 
 
 def main() -> None:

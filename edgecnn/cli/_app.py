@@ -1,7 +1,8 @@
-"""The Typer application object and the command class every edgecnn command uses.
+"""The Typer application object, its global options and the command class every edgecnn command uses.
 
 Command modules register themselves with ``@app.command(...)`` (or add a sub-app) and keep heavy imports
-(TensorFlow, OpenCV, LiteRT) inside the command body so that ``edgecnn --help`` stays instant.
+(TensorFlow, OpenCV, LiteRT) inside the command body so that ``edgecnn --help`` stays instant. The app's callback
+sets up logging once for every command (:mod:`edgecnn.core.logs`); a command's own ``--quiet`` means the global one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from edgecnn import __version__
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.logs import configure_logging, logging_configured
 
 
 def report_error(message: str) -> None:
@@ -57,9 +60,14 @@ def _invoke_reporting_errors(invoke, ctx: typer.Context):
 
 
 class EdgeCommand(TyperCommand):
-    """A command that reports :class:`EdgeCNNError` as one line on stderr and exits with code 2."""
+    """A command that reports :class:`EdgeCNNError` as one line on stderr and exits with code 2.
+
+    A command with a ``quiet`` parameter (its own ``--quiet``) that is set quiets the log like the global ``-q``.
+    """
 
     def invoke(self, ctx: typer.Context):
+        if ctx.params.get("quiet"):
+            configure_logging(quiet=True)
         return _invoke_reporting_errors(super().invoke, ctx)
 
 
@@ -80,6 +88,26 @@ def make_app(**kwargs) -> typer.Typer:
 
 
 app = make_app(help="Train, quantize and run CNN image classifiers on edge devices.")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"edgecnn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Log warnings only: no info or progress lines."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug lines too."),
+) -> None:
+    """Train, quantize and run CNN image classifiers on edge devices."""
+    # Until the command ends: log lines on stderr (stdout stays for --json and JSON lines).
+    ctx.with_resource(logging_configured(quiet=quiet, verbose=verbose))
 
 
 def command(*args, **kwargs):

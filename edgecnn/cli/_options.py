@@ -1,4 +1,5 @@
-"""Options shared by several commands, declared once: the zoo's architecture knobs (``info``, ``train``)."""
+"""Options shared by several commands, declared once: the zoo's architecture knobs (``info``, ``train``) and the
+distillation settings (``train``, ``sweep``)."""
 
 from __future__ import annotations
 
@@ -27,4 +28,10 @@ DEPTH = typer.Option(
     1.0,
     "--depth",
     help="Depth multiplier in (0, 1]: every stage keeps ceil(repeats * depth) blocks, at least one.",
+)
+DISTILL_TEMPERATURE = typer.Option(
+    None, "--distill-temperature", help="Softmax temperature of the distillation term [default: 3, Keras']."
+)
+DISTILL_WEIGHT = typer.Option(
+    None, "--distill-weight", help="Weight of the distillation term; the labels' loss gets the rest [default: 0.5]."
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from edgecnn.cli._app import command, echo_json
+from edgecnn.core.logs import echo
 
 
 def _thread_count(text: str) -> int | None:
@@ -51,10 +52,7 @@ def bench_command(
     def progress(result) -> None:
         if not json:
             s = result.latency
-            typer.echo(
-                f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, median {s['median_ms']:.2f} ms",
-                err=True,
-            )
+            echo(f"threads {result.threads or 'default'}: mean {s['mean_ms']:.2f} ms, median {s['median_ms']:.2f} ms")
 
     results = benchmark(
         model,

@@ -95,17 +95,47 @@ def export_command(
     strict: bool = typer.Option(
         False, "--strict", help="Exit 1 and write nothing when accuracy drops by more than 2 points."
     ),
+    micro: bool = typer.Option(
+        False,
+        "--micro",
+        help="TFLite Micro target (with --quantize int8; --io defaults to int8): check the file in TFLM's "
+        "interpreter (operators, smallest arena, top-1 agreement with LiteRT >= 99.5% on the validation images) and "
+        "write <name>_data.cc/.h and <name>_ops.h beside it. Needs edgecnn[micro].",
+    ),
+    input_rgb: bool = typer.Option(
+        False,
+        "--input-rgb",
+        help="Grey models: fold a fixed RGB-to-grey conversion into the model so it takes RGB "
+        "(for MediaPipe and other RGB-only frameworks). Verified on RGB images.",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Model name in the standard metadata. Default: <arch>_<alpha>_<size>_<scheme>."
+    ),
+    description: str | None = typer.Option(
+        None, "--description", help="Model description. Default: classes, network, input and scheme."
+    ),
+    model_version: str | None = typer.Option(None, "--model-version", help="Model version. Default: 1."),
+    author: str | None = typer.Option(None, "--author", help="Model author. Default: not set."),
+    license: str | None = typer.Option(None, "--license", help="Model licence (e.g. Apache-2.0). Default: not set."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Export a trained model to a quantised .tflite with embedded labels and preprocessing, then verify it.
+
+    The file carries edgecnn's metadata and TFLite's standard metadata (with labels.txt packed in), so MediaPipe
+    Tasks and the TFLite Task Library load it with its labels.
 
     Example: `edgecnn export runs/fmnist --quantize -o out/` (int8 with uint8 I/O: out/model_int8.tflite).
 
     Calibration uses the run's own training images; a bare .keras file needs --calib-data.
 
-    Exit codes: 0 done; 2 bad input or failed conversion; 1 --strict accuracy check failed (nothing written).
+    With --micro (`edgecnn export runs/fmnist --quantize --micro -o out/`) the int8 file is also checked in
+    TFLite Micro and its C++ array and op-resolver sources are written.
+
+    Exit codes: 0 done; 2 bad input or failed conversion; 1 --strict accuracy check or --micro agreement check
+    failed (nothing written).
     """
     from edgecnn.training.export.exporter import AccuracyDropError, export
+    from edgecnn.training.export.micro import MicroAgreementError
 
     try:
         result = export(
@@ -119,8 +149,15 @@ def export_command(
             verify=not no_verify,
             strict=strict,
             per_tensor=per_tensor,
+            micro=micro,
+            input_rgb=input_rgb,
+            name=name,
+            description=description,
+            model_version=model_version,
+            author=author,
+            license=license,
         )
-    except AccuracyDropError as exc:
+    except (AccuracyDropError, MicroAgreementError) as exc:
         report_error(str(exc))
         raise typer.Exit(1) from None
     if as_json:
@@ -130,3 +167,8 @@ def export_command(
             f"wrote {result.output} ({result.size_bytes / 1e6:.2f} MB, {result.scheme}, {result.io} I/O) "
             f"and {result.labels_path}"
         )
+        if result.micro_sources:
+            typer.echo(
+                f"wrote {', '.join(str(path) for path in result.micro_sources.values())} (TFLite Micro: arena "
+                f"{result.micro['arena_bytes']:,} bytes, flash {result.micro['flash_bytes']:,} bytes)"
+            )

@@ -68,8 +68,9 @@ def info_command(
     from edgecnn.training.zoo.summary import summarize_model
 
     # Fail on bad input before TensorFlow loads (summarize_model validates again, cheaply).
-    validate_build_args(arch, alpha, get_arch_info(arch).default_size if size is None else size, channels, classes)
     validate_knobs(arch, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+    default_size = get_arch_info(arch).default_size
+    validate_build_args(arch, alpha, default_size if size is None else size, channels, classes, stem_stride=stem_stride)
     summary = summarize_model(
         arch,
         alpha=alpha,

@@ -10,7 +10,8 @@ SWITCHES_NOTE = (
     "alpha scales every layer's channels (V1: int(c*alpha); V2/V3/SqueezeNet: rounded to a multiple of 8).\n"
     "separable: MobileNets default on; --no-separable replaces each depthwise conv by a full conv of the same\n"
     "width (V1: the paper's 'Conv MobileNet'). SqueezeNet default off (the paper); --separable makes each fire\n"
-    "module's 3x3 expand a depthwise 3x3 + pointwise 1x1. All models take raw pixels 0..255 and rescale to\n"
+    "module's 3x3 expand a depthwise 3x3 + pointwise 1x1; the classic baselines (AlexNet, VGG, GoogLeNet, ResNets,\n"
+    "cifar10_cnn) have no separable variant. All models take raw pixels 0..255 and rescale to\n"
     "[-1, 1] inside the model. Knobs for small inputs (edgecnn info/train): --stem-stride 1, --head-width N or\n"
     "--scale-head (the head layer, see --json 'head'), --depth d (each stage keeps ceil(repeats * d) blocks)."
 )

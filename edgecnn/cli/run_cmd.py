@@ -108,10 +108,9 @@ def run_command(
     preprocessing and labels from the model's embedded metadata. Outputs: JSON lines, an HTTP server, an annotated
     video, a window. SIGTERM or Ctrl-C stops it cleanly and prints a summary (per-stage latency percentiles).
     """
-    from edgecnn.device.daemon import configure_logging, format_summary, run
+    from edgecnn.device.daemon import format_summary, run
 
     options = run_options(ctx.params)
-    configure_logging(quiet=quiet)
     summary = run(options)
     if options.json:
         echo_json(summary)

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.cli import _options
 from edgecnn.cli._app import EdgeCommand, app, cli_message, echo_json, make_app
 from edgecnn.cli._declare import (
+    INPUT,
     INPUT_OR_NAME,
     OUTPUT,
     app_command,
@@ -35,6 +37,8 @@ sweep_app = make_app(
 app.add_typer(sweep_app, name="sweep")
 # `report` and `select` have their own defaults, not the sweep's (nor a --config file's).
 _OWN_DEFAULTS = {"default_map": {}}
+MAX_RAM_HELP = "Select only models whose TFLite Micro tensor arena is at most this many KB (int8 rows, edgecnn[micro])."
+MAX_FLASH_HELP = "Select only models whose .tflite (flash) is at most this many KB (int8 rows)."
 
 
 @sweep_app.callback()
@@ -51,7 +55,7 @@ def sweep(
         "--quantize",
         item=str,
         metavar="SCHEME[,...]",
-        help="Schemes: float32, float16, dynamic, int8, int16x8.",
+        help="Schemes: float32, float16, dynamic, int8, int16x8, int8_per_tensor (int8 exported with --per-tensor).",
     ),
     epochs: int = typer.Option(None, "--epochs", help="Training epochs per network."),
     batch_size: int = typer.Option(None, "--batch-size", help="Training batch size."),
@@ -67,6 +71,11 @@ def sweep(
         metavar="KEY=VALUE",
         help="A further trainer argument as KEY=VALUE, repeatable (e.g. optimizer=sgd, augment=false).",
     ),
+    teacher: str | None = path_option(
+        None, "--teacher", role=INPUT, help="Distil every trial from this run directory or .keras model."
+    ),
+    distill_temperature: float | None = _options.DISTILL_TEMPERATURE,
+    distill_weight: float | None = _options.DISTILL_WEIGHT,
     eval_samples: int | None = typer.Option(
         None, "--eval-samples", help="Evaluate on the first N test images (default: all)."
     ),
@@ -101,6 +110,8 @@ def sweep(
     select_scheme: str | None = typer.Option(
         None, "--select-scheme", help="Select among these schemes only (comma-separated, e.g. int8) (default: all)."
     ),
+    max_ram_kb: float | None = typer.Option(None, "--max-ram-kb", help=MAX_RAM_HELP),
+    max_flash_kb: float | None = typer.Option(None, "--max-flash-kb", help=MAX_FLASH_HELP),
     config: str | None = config_option(
         "A sweep.toml or sweep.json with any of these settings (options given here override it)."
     ),
@@ -133,9 +144,19 @@ def sweep(
 
 
 def sweep_config_of(params: dict):
-    """The :class:`~edgecnn.sweep.config.SweepConfig` of parsed ``sweep`` parameters (validated on creation)."""
+    """The :class:`~edgecnn.sweep.config.SweepConfig` of parsed ``sweep`` parameters (validated on creation).
+
+    ``--teacher``, ``--distill-temperature`` and ``--distill-weight`` become train options (the teacher as an
+    absolute path, so that Ray workers and a resume from another folder find the same file).
+    """
     from edgecnn.sweep.config import SweepConfig
 
+    distill = {name: params.get(name) for name in ("teacher", "distill_temperature", "distill_weight")}
+    if distill["teacher"] is not None:
+        distill["teacher"] = str(Path(distill["teacher"]).resolve())
+    given = {name: value for name, value in distill.items() if value is not None}
+    if given:
+        params = {**params, "train_options": {**(params.get("train_options") or {}), **given}}
     return from_params(SweepConfig, params)
 
 
@@ -155,10 +176,10 @@ def _selection(settings: dict) -> dict | None:
     """The validated --select settings, or None; checked before the sweep so that a typo fails fast."""
     from edgecnn.core.parsing import parse_list
     from edgecnn.sweep.config import SCHEMES, SELECT_BY
-    from edgecnn.sweep.select import check_min_accuracy
+    from edgecnn.sweep.select import check_limit_kb, check_min_accuracy
 
     if not settings.get("select"):
-        for name in ("select_by", "select_to", "select_scheme"):
+        for name in ("select_by", "select_to", "select_scheme", "max_ram_kb", "max_flash_kb"):
             if settings.get(name) is not None:
                 raise EdgeCNNError(f"--{name.replace('_', '-')} needs --select")
         return None
@@ -182,6 +203,8 @@ def _selection(settings: dict) -> dict | None:
         "by": by,
         "select_to": settings["select_to"],
         "schemes": schemes,
+        "max_ram_kb": check_limit_kb(settings.get("max_ram_kb"), "max-ram-kb"),
+        "max_flash_kb": check_limit_kb(settings.get("max_flash_kb"), "max-flash-kb"),
     }
 
 
@@ -194,6 +217,8 @@ def _select(sweep_dir: Path, selection: dict) -> dict:
         by=selection["by"],
         select_to=selection["select_to"],
         schemes=selection["schemes"],
+        max_ram_kb=selection["max_ram_kb"],
+        max_flash_kb=selection["max_flash_kb"],
     )
     return {
         "model": str(result["model"]),
@@ -233,9 +258,15 @@ def select_cmd(
         "--scheme",
         help="Select among these schemes only (comma-separated, e.g. int8) (default: all).",
     ),
+    max_ram_kb: float = typer.Option(None, "--max-ram-kb", help=MAX_RAM_HELP),
+    max_flash_kb: float = typer.Option(None, "--max-flash-kb", help=MAX_FLASH_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the selection as JSON."),
 ) -> None:
-    """Copy the smallest (or fastest) model of a sweep above an accuracy floor, with labels and a model card."""
+    """Copy the smallest (or fastest) model of a sweep above an accuracy floor, with labels and a model card.
+
+    --max-ram-kb / --max-flash-kb keep only models that fit a microcontroller budget (TFLite Micro arena and
+    .tflite size, measured for int8 rows when edgecnn[micro] is installed).
+    """
     chosen = _select(
         sweep_dir,
         _selection(
@@ -245,6 +276,8 @@ def select_cmd(
                 "select_by": select_by,
                 "select_to": select_to,
                 "select_scheme": select_scheme,
+                "max_ram_kb": max_ram_kb,
+                "max_flash_kb": max_flash_kb,
             }
         ),
     )

@@ -9,6 +9,7 @@ import typer
 from edgecnn.cli import _options
 from edgecnn.cli._app import command, echo_json
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.logs import is_quiet
 
 
 @command("train")
@@ -52,7 +53,25 @@ def train_command(
     head_width: int = _options.HEAD_WIDTH,
     scale_head: bool = _options.SCALE_HEAD,
     depth: float = _options.DEPTH,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    translate: float = typer.Option(
+        None, "--translate", help="Random shifts up to this fraction of the side; default: folders 0.1, curated sets 0."
+    ),
+    crop_pad: int = typer.Option(
+        None, "--crop-pad", help="Random crop after zero-padding each side by N pixels (0: off, the default)."
+    ),
+    erase: float = typer.Option(None, "--erase", help="Random-erasing probability (0: off, the default)."),
+    warmup_epochs: float = typer.Option(
+        None, "--warmup-epochs", help="Warm-up of the cosine schedule in epochs; default: 1 (at most 10% of the run)."
+    ),
+    weight_decay: float = typer.Option(
+        None, "--weight-decay", help="Decoupled weight decay, not on biases/BatchNorm; default: adamw 0.02, others 0."
+    ),
+    teacher: str = typer.Option(
+        None, "--teacher", help="Distil from this run directory or .keras model (keras.distillation, logits)."
+    ),
+    distill_temperature: float | None = _options.DISTILL_TEMPERATURE,
+    distill_weight: float | None = _options.DISTILL_WEIGHT,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (like the global --quiet)."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics.json on stdout when done."),
 ) -> None:
     """Train ARCH on --data and write a run directory (best.keras, last.keras, config.json, curves...).
@@ -93,7 +112,15 @@ def train_command(
         head_width=head_width,
         scale_head=scale_head,
         depth=depth,
-        progress=not quiet,
+        translate=translate,
+        crop_pad=crop_pad,
+        erase=erase,
+        warmup_epochs=warmup_epochs,
+        weight_decay=weight_decay,
+        teacher=teacher,
+        distill_temperature=distill_temperature,
+        distill_weight=distill_weight,
+        progress=not is_quiet(),  # the command's --quiet or the global one
     )
     if json_out:
         echo_json(metrics)

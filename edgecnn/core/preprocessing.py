@@ -21,6 +21,13 @@ from edgecnn.core.errors import EdgeCNNError
 RESIZE_MODES = ("stretch", "crop")
 COLOR_ORDERS = ("RGB", "BGR", "GRAY")
 NORMALIZATIONS = ("in-model", "mean-std")
+# The resize algorithm's version, recorded in every spec (and so in run dirs and .tflite metadata):
+#   1  edgecnn 0.1.0 (specs without a "version" key): bilinear stage with OpenCV's INTER_LINEAR, whose SIMD
+#      paths round differently on x86 and aarch64 (up to one grey level; int8 scores then differ by up to 0.125).
+#   2  bilinear stage with INTER_LINEAR_EXACT (fixed point, bit-identical on x86 and aarch64).
+# The integer-factor area stage and the colour conversions are bit-identical on both in either version.
+PREPROCESSING_VERSION = 2
+PREPROCESSING_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,9 @@ class Preprocessing:
             ``(pixel - mean) / std`` as float).
         mean: Per-channel mean on the 0..255 scale (informational when in-model).
         std: Per-channel standard deviation on the 0..255 scale (informational when in-model).
+        version: The resize algorithm (see :data:`PREPROCESSING_VERSION`): new specs get the current one, specs
+            read from files without the key (edgecnn 0.1.0) get 1, so they keep being prepared as they were
+            trained and verified.
     """
 
     height: int
@@ -51,6 +61,7 @@ class Preprocessing:
     normalization: str = "in-model"
     mean: tuple[float, ...] = field(default=(127.5,))
     std: tuple[float, ...] = field(default=(127.5,))
+    version: int = PREPROCESSING_VERSION
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 3):
@@ -70,6 +81,11 @@ class Preprocessing:
             )
         if self.interpolation != "auto":
             raise EdgeCNNError(f"interpolation must be 'auto'. Received {self.interpolation!r}")
+        if self.version not in PREPROCESSING_VERSIONS:
+            raise EdgeCNNError(
+                f"preprocessing version must be one of {PREPROCESSING_VERSIONS} (a newer edgecnn wrote it?). "
+                f"Received version={self.version!r}"
+            )
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -85,8 +101,9 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        """Builds a spec from :meth:`to_dict` output, ignoring unknown keys."""
+        """Builds a spec from :meth:`to_dict` output, ignoring unknown keys; no ``version`` means 1 (0.1.0)."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known.setdefault("version", 1)
         for key in ("mean", "std"):
             if key in known:
                 known[key] = tuple(float(v) for v in known[key])
@@ -127,18 +144,24 @@ def _centre_crop_to_aspect(image: np.ndarray, height: int, width: int) -> np.nda
     return image
 
 
-def _resize(cv2, image: np.ndarray, height: int, width: int) -> np.ndarray:
+def _resize(cv2, image: np.ndarray, height: int, width: int, version: int) -> np.ndarray:
     """Antialiased resize: bilinear to the nearest integer multiple of the target per axis, then OpenCV's
-    integer-factor area average (its fast path). As sharp as a direct INTER_AREA (mean difference ~0.15 grey
-    levels) and about 3x faster for a 640x480 frame; plain bilinear when enlarging."""
+    integer-factor area average (its fast path, integer arithmetic). As sharp as a direct INTER_AREA (mean
+    difference ~0.15 grey levels) and about 3x faster for a 640x480 frame; plain bilinear when enlarging.
+
+    Version 2's bilinear stage is INTER_LINEAR_EXACT: INTER_LINEAR's SIMD paths round differently on x86 and
+    aarch64, so the same frame gave different pixels on a Raspberry Pi. A direct non-integer INTER_AREA or
+    INTER_CUBIC differ across CPUs too; ``tools/bench_prepare.py`` measures the cost (about 1.5x on the bilinear
+    stage) and ``tools/check_aarch64.sh`` checks the bytes under emulated Pi CPUs."""
     src_h, src_w = image.shape[:2]
     if (src_h, src_w) == (height, width):
         return image
+    bilinear = cv2.INTER_LINEAR if version == 1 else cv2.INTER_LINEAR_EXACT
     factor_y, factor_x = max(1, src_h // height), max(1, src_w // width)
     if factor_y == 1 and factor_x == 1:
-        return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(image, (width, height), interpolation=bilinear)
     if (src_h, src_w) != (factor_y * height, factor_x * width):
-        image = cv2.resize(image, (factor_x * width, factor_y * height), interpolation=cv2.INTER_LINEAR)
+        image = cv2.resize(image, (factor_x * width, factor_y * height), interpolation=bilinear)
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
@@ -167,7 +190,7 @@ def prepare(image: np.ndarray, spec: Preprocessing) -> np.ndarray:
 
     if spec.resize_mode == "crop":
         image = _centre_crop_to_aspect(image, spec.height, spec.width)
-    image = _resize(cv2, image, spec.height, spec.width)
+    image = _resize(cv2, image, spec.height, spec.width, spec.version)
 
     if spec.channels == 1:
         if image.ndim == 3:

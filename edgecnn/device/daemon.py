@@ -20,13 +20,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from edgecnn.core.labels import read_labels
 from edgecnn.device.capture import EndOfStream, frame_stream
 from edgecnn.device.http_server import HttpServer, LiveState, parse_address
 from edgecnn.device.metrics import STAGES, LiveValues, PipelineMetrics, RunStats, current_rss_bytes
 from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, check_display, draw_overlay
 from edgecnn.device.pipeline import FramePipeline, Prediction
 from edgecnn.device.run_config import RunOptions
-from edgecnn.device.runtime import Classifier, override_preprocessing, read_labels
+from edgecnn.device.runtime import Classifier, override_preprocessing
 from edgecnn.device.sources import FrameSource, open_source
 from edgecnn.device.stages import invoking, preparing
 
@@ -34,28 +35,6 @@ log = logging.getLogger("edgecnn.device")
 
 STALL_AFTER_S = 10.0
 """A live source that delivered no frame for this long makes ``/healthz`` report degraded."""
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
-def configure_logging(quiet: bool = False) -> None:
-    """Sends the device side's log (``edgecnn: ...`` lines) to stderr; ``quiet`` keeps warnings only."""
-    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("edgecnn: %(message)s"))
-        log.addHandler(handler)
-        log.propagate = False
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def build_classifier(options: RunOptions) -> Classifier:

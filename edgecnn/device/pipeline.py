@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
+from edgecnn.core.timestamps import utc_iso
 from edgecnn.device.postprocess import EmaSmoother, Label, check_selection, top_k
 from edgecnn.device.runtime import Classifier
 from edgecnn.device.sources import Frame
@@ -50,9 +50,7 @@ class Prediction:
     def to_dict(self) -> dict:
         """The JSON-lines record: times in ISO 8601 and Unix seconds, top-k, per-stage milliseconds."""
         record = {
-            "time": datetime.fromtimestamp(self.timestamp, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": utc_iso(self.timestamp, milliseconds=True),
             "timestamp": round(self.timestamp, 6),
             "frame": self.frame,
             "source": self.source,

@@ -34,12 +34,19 @@ def top_k(scores: np.ndarray, labels: list[str], k: int = 3, threshold: float = 
         threshold: Classes scoring below it are left out, so the list may be shorter than ``k`` or empty.
     """
     scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    if np.isnan(scores).any():  # a broken float model: NaN classes rank last (and fail any threshold)
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     k = min(k, scores.size)
     if k <= 0:
         return []
     if k < scores.size:
-        # argpartition is O(n); sort only the k candidates. Negate for descending order, stable by index.
-        candidates = np.argpartition(-scores, k - 1)[:k]
+        # O(n): find the k-th best score (a value: the same on every CPU), keep every class above it and the
+        # lowest-index classes tied with it, then sort only those. Which tied indices np.argpartition keeps
+        # depends on its SIMD path, so quantised scores (many ties) gave different lists on x86 and aarch64.
+        kth = np.partition(scores, scores.size - k)[scores.size - k]
+        above = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)[: k - above.size]
+        candidates = np.concatenate((above, tied))
         order = candidates[np.lexsort((candidates, -scores[candidates]))]
     else:
         order = np.lexsort((np.arange(scores.size), -scores))

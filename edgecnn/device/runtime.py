@@ -17,6 +17,7 @@ import numpy as np
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.preprocessing import Preprocessing, normalize, prepare
 from edgecnn.modelfile.metadata import ModelMetadata, read_metadata_from_bytes, read_model_bytes
+from edgecnn.modelfile.standard_metadata import StandardMetadata, read_standard_metadata
 
 BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
 
@@ -99,13 +100,16 @@ class TensorSpec:
 class Classifier:
     """One persistent interpreter for one ``.tflite`` image classifier.
 
+    Labels and preprocessing not passed come from the edgecnn entry, else from TFLite's standard metadata (files
+    written by other tools: labels from the packed label file, colour space and normalisation).
+
     Args:
         model_path: The ``.tflite`` file.
         threads: Interpreter threads (None: the runtime's default).
         delegate: Path of an external delegate library, or None.
         labels: Class names; overrides the embedded ones (required length: the number of outputs).
-        preprocessing: Overrides the embedded preprocessing (needed for float-input files without edgecnn
-            metadata; a uint8 input without metadata gets the prepared pixels as they are, an int8 one pixel - 128).
+        preprocessing: Overrides the embedded preprocessing (needed for float-input files without metadata; a uint8
+            input without metadata gets the prepared pixels as they are, an int8 one pixel - 128).
         backend: Force one interpreter backend (see :func:`load_interpreter_class`).
 
     Raises:
@@ -125,6 +129,9 @@ class Classifier:
         self.path = Path(model_path)
         self._model_bytes = read_model_bytes(self.path)
         self.metadata: ModelMetadata | None = read_metadata_from_bytes(self._model_bytes)
+        self.standard: StandardMetadata | None = (
+            read_standard_metadata(self._model_bytes) if self.metadata is None else None
+        )
         self._interpreter_class, self.backend = load_interpreter_class(backend)
         self.threads = threads
         self._delegates = [load_delegate(delegate, self.backend)] if delegate else []
@@ -143,15 +150,18 @@ class Classifier:
 
         if preprocessing is None and self.metadata is not None:
             preprocessing = self.metadata.preprocessing
+        if preprocessing is None and self.standard is not None:
+            preprocessing = self.standard.preprocessing(self.input.shape, self.input.dtype.name)
         # A foreign quantised classifier takes pixels: uint8 as they are, int8 minus 128 (the convention of
         # TensorFlow's hosted quantised models and examples), unless --mean/--std say otherwise.
-        foreign_pixels = self.metadata is None and self.input.dtype in (np.uint8, np.int8)
+        foreign_pixels = self.metadata is None and self.standard is None and self.input.dtype in (np.uint8, np.int8)
         if preprocessing is None and foreign_pixels:
             preprocessing = Preprocessing.for_model(self.input.shape[1:3], self.input.shape[3])
         if preprocessing is None:
             raise EdgeCNNError(
-                f"{self.path.name} has no edgecnn metadata and a {self.input.dtype.name} input; pass its "
-                "normalisation (--mean/--std, and --bgr if it takes BGR) to use it"
+                f"{self.path.name} has no edgecnn metadata (nor standard TFLite metadata) and a "
+                f"{self.input.dtype.name} input; pass its normalisation (--mean/--std, and --bgr if it takes BGR) "
+                "to use it"
             )
         if (preprocessing.height, preprocessing.width, preprocessing.channels) != tuple(self.input.shape[1:]):
             raise EdgeCNNError(
@@ -161,6 +171,8 @@ class Classifier:
 
         if labels is None:
             labels = self.metadata.labels if self.metadata and self.metadata.labels else None
+        if labels is None and self.standard is not None and self.standard.labels:
+            labels = self.standard.labels
         if labels is None:
             labels = [str(i) for i in range(self.num_classes)]
         if len(labels) != self.num_classes:
@@ -168,11 +180,11 @@ class Classifier:
         self.labels = list(labels)
         self.outputs_logits = bool(self.metadata and self.metadata.output == "logits")
         foreign_pixels = foreign_pixels and self.preprocessing.normalization == "in-model"
+        # Raw pixels into an integer input: uint8 as they are, int8 minus 128 (what MediaPipe feeds quantised models).
         self._raw_pixels = foreign_pixels or (
             self.preprocessing.normalization == "in-model"
             and self.input.quantized
-            and self.input.scale == 1.0
-            and (self.input.dtype, self.input.zero_point) in ((np.uint8, 0), (np.int8, -128))
+            and self.input.dtype in (np.uint8, np.int8)
         )
         self.input_note: str | None = None  # how inputs are fed when no metadata says so (logged once by run)
         if foreign_pixels:
@@ -204,8 +216,8 @@ class Classifier:
     def to_input(self, pixels: np.ndarray) -> np.ndarray:
         """Model pixels (``uint8``, ``[N,]HxWxC``) converted to the input tensor's dtype and quantisation.
 
-        A model with in-model normalisation and unit input scale takes the pixels as they are (``uint8``) or
-        shifted by 128 (``int8``): no float round trip.
+        A model with in-model normalisation and an integer input takes the pixels as they are (``uint8``) or
+        shifted by 128 (``int8``): no float round trip. edgecnn exports pin that input to scale 1.
         """
         if self._raw_pixels:
             if self.input.dtype == np.uint8:
@@ -275,23 +287,6 @@ class Classifier:
         return self._batch_interpreter, self._batch_size
 
 
-def read_labels(path: str | os.PathLike) -> list[str]:
-    """Class names from a text file, one per line (trailing blank lines ignored), for ``--labels``.
-
-    Raises:
-        EdgeCNNError: If the file is missing or holds no label.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise EdgeCNNError(f"labels file not found: {path}")
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
-    if not labels:
-        raise EdgeCNNError(f"labels file is empty: {path}")
-    return labels
-
-
 def override_preprocessing(
     model_path: str | os.PathLike,
     *,
@@ -302,9 +297,9 @@ def override_preprocessing(
 ) -> Preprocessing | None:
     """The preprocessing a :class:`Classifier` should use when the user overrides parts of it, else None.
 
-    Starts from the embedded spec, or for a plain ``.tflite`` without edgecnn metadata from the input tensor's
-    shape (RGB, stretch). ``mean``/``std`` (0..255 scale, 1 or 3 values) switch to mean-std normalisation
-    (a missing one defaults to 0 or 1); ``bgr`` feeds BGR; ``resize_mode`` is ``stretch`` or ``crop``.
+    Starts from the embedded spec (the edgecnn entry, else the standard metadata), or for a plain ``.tflite`` from
+    the input tensor's shape (RGB, stretch). ``mean``/``std`` (0..255 scale, 1 or 3 values) switch to mean-std
+    normalisation (a missing one defaults to 0 or 1); ``bgr`` feeds BGR; ``resize_mode`` is ``stretch`` or ``crop``.
     """
     if mean is None and std is None and not bgr and resize_mode is None:
         return None
@@ -314,14 +309,19 @@ def override_preprocessing(
 
     model_bytes = read_model_bytes(model_path)
     metadata = read_metadata_from_bytes(model_bytes)
+    standard = read_standard_metadata(model_bytes) if metadata is None else None
     if metadata is not None:
         spec = metadata.preprocessing
     else:
         parsed = parse_tflite(model_bytes)
-        shape = parsed.tensors[parsed.inputs[0]].shape if len(parsed.inputs) == 1 else []
+        tensor = parsed.tensors[parsed.inputs[0]] if len(parsed.inputs) == 1 else None
+        shape = tensor.shape if tensor is not None else []
         if len(shape) != 4 or shape[3] not in (1, 3):
             raise EdgeCNNError(f"input must be an NHWC image with 1 or 3 channels, got shape {tuple(shape)}")
-        spec = Preprocessing.for_model((int(shape[1]), int(shape[2])), int(shape[3]))
+        if standard is not None:
+            spec = standard.preprocessing(shape, tensor.dtype)
+        else:
+            spec = Preprocessing.for_model((int(shape[1]), int(shape[2])), int(shape[3]))
     if std is not None and any(value <= 0 for value in std):
         raise EdgeCNNError(f"std must be > 0. Received std={list(std)}", param="std")
     changes: dict[str, Any] = {}

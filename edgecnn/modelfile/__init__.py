@@ -1,4 +1,5 @@
-"""The ``.tflite`` model file: its flatbuffer schema, edgecnn's embedded metadata (read and write) and inspection.
+"""The ``.tflite`` model file: its flatbuffer schema, edgecnn's embedded metadata and TFLite's standard metadata
+(read and write, with packed files) and inspection.
 
 Pure Python over ``flatbuffers`` and the generated schema; no interpreter, no TensorFlow.
 """

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
+from edgecnn.modelfile.metadata import read_metadata_document, read_model_bytes
 from edgecnn.modelfile.schema import builtin_operator_names, load_schema
+from edgecnn.modelfile.standard_metadata import read_standard_metadata
 from edgecnn.modelfile.tflite_file import TFLiteFile, parse_tflite
 
 FLOAT_TYPES = ("float32", "float16", "float64", "bfloat16")
@@ -88,10 +89,14 @@ def inspect_model(path: str | os.PathLike) -> dict[str, Any]:
         raise EdgeCNNError(f"{path}: {exc}") from None
     report: dict[str, Any] = {"path": str(path), "size_bytes": len(data)}
     try:
-        metadata = read_metadata_from_bytes(data)
-        report["metadata"] = metadata.to_dict() if metadata else None
+        report["metadata"] = read_metadata_document(data)
     except EdgeCNNError as exc:
         report["metadata"], report["metadata_error"] = None, str(exc)
+    try:
+        standard = read_standard_metadata(data)
+        report["standard_metadata"] = standard.to_dict() if standard else None
+    except EdgeCNNError as exc:
+        report["standard_metadata"], report["standard_metadata_error"] = None, str(exc)
     report.update(analyse(parsed))
     return report
 
@@ -123,11 +128,19 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
     lines.append(f"  labels       {len(labels)}: {shown}")
     pre = meta.get("preprocessing") or {}
     if pre:
+        if pre.get("normalization") == "in-model":  # format 1 stored these as mean/std
+            mean, std = pre.get("in_model_mean", pre.get("mean")), pre.get("in_model_std", pre.get("std"))
+            normalisation = f"in the model (raw pixels in; inside: mean {mean}, std {std})"
+        else:
+            normalisation = f"(x - mean) / std, mean {pre.get('mean')}, std {pre.get('std')}"
         lines.append(
             f"  input        {pre.get('height')}x{pre.get('width')}x{pre.get('channels')} "
-            f"{pre.get('color_order')}, resize {pre.get('resize_mode')}, normalisation "
-            f"{pre.get('normalization')} (mean {pre.get('mean')}, std {pre.get('std')})"
+            f"{pre.get('color_order')}, resize {pre.get('resize_mode')} (algorithm v{pre.get('version', 1)}), "
+            f"normalisation {normalisation}"
         )
+    folded = meta.get("input_conversion")
+    if folded:
+        lines.append(f"  input conv.  {folded.get('description')}")
     quant = meta.get("quantization") or {}
     if quant:
         lines.append(
@@ -155,16 +168,52 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _fmt_values(values: list[float] | None) -> str:
+    return "none" if values is None else "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+def _fmt_standard(meta: dict[str, Any]) -> list[str]:
+    inp, out = meta["input"], meta["output"]
+    lines = [f"standard metadata: {meta['entry']} (min parser version {meta.get('min_parser_version') or '?'})"]
+    lines.append(f"  name         {meta['name'] or '(none)'}, version {meta['version'] or '(none)'}")
+    if meta["description"]:
+        lines.append(f"  description  {meta['description']}")
+    lines.append(f"  author       {meta['author'] or '(not set)'}; licence {meta['license'] or '(not set)'}")
+    norm = inp["normalization"]
+    norm_text = f"mean {_fmt_values(norm['mean'])}, std {_fmt_values(norm['std'])}" if norm else "none"
+    value_range = inp["range"]
+    range_text = f", range {_fmt_values(value_range['min'])}..{_fmt_values(value_range['max'])}" if value_range else ""
+    lines.append(
+        f"  input        {inp['name'] or '?'}: {inp['color_space'] or 'colour space not given'}, "
+        f"normalisation {norm_text}{range_text}"
+    )
+    labels = out["labels"]
+    label_text = (
+        f"labels {out['labels_file']} (TENSOR_AXIS_LABELS, {len(labels)} packed)"
+        if labels is not None
+        else ("no labels" if not out["labels_file"] else f"labels {out['labels_file']} (not packed)")
+    )
+    lines.append(f"  output       {out['name'] or '?'}: {label_text}")
+    lines += [f"  problem      {problem}" for problem in meta.get("problems") or []]
+    return lines
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The human-readable text of :func:`inspect_model`'s report."""
     size = report["size_bytes"]
     lines = [f"{report['path']}: {size / 1e6:.2f} MB ({size} bytes)"]
-    if report.get("metadata"):
-        lines += _fmt_metadata(report["metadata"])
-    elif report.get("metadata_error"):
-        lines.append(f"metadata: unreadable ({report['metadata_error']})")
-    else:
-        lines.append("metadata: none (not an edgecnn export; pass labels and preprocessing to use it)")
+    entries = (
+        ("metadata", "metadata", _fmt_metadata, "none (not an edgecnn export)"),
+        ("standard_metadata", "standard metadata", _fmt_standard, "none"),
+    )
+    for key, title, fmt, none_text in entries:
+        if report.get(key):
+            lines += fmt(report[key])
+        else:
+            error = report.get(f"{key}_error")
+            lines.append(f"{title}: unreadable ({error})" if error else f"{title}: {none_text}")
+    if not report.get("metadata") and not report.get("standard_metadata"):
+        lines.append("  (no labels or preprocessing in the file: pass --labels, --mean/--std to run it)")
     lines.append("tensors:")
     lines += [_fmt_tensor("input", t) for t in report["inputs"]] + [_fmt_tensor("output", t) for t in report["outputs"]]
     ops = ", ".join(f"{name} x{n}" for name, n in report["operators"].items())

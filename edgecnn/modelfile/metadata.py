@@ -5,20 +5,28 @@ field of the TFLite schema, ignored by interpreters, so the file stays a valid m
 runtime). Export writes it (training side, see ``edgecnn.training.export``); the device side reads it back here with
 the flatbuffer reader in :mod:`edgecnn.modelfile.tflite_file`, no TensorFlow needed.
 
-Document layout (``format`` = ``edgecnn/1``)::
+Document layout (``format`` = ``edgecnn/2``; the fields are documented as a schema in ``docs/export.md``)::
 
     {
-      "format": "edgecnn/1",
-      "edgecnn_version": "0.1.0",
+      "format": "edgecnn/2",
+      "edgecnn_version": "0.2.0",
       "arch": "mobilenet_v2", "alpha": 0.35, "separable": true,
       "labels": ["T-shirt/top", ...],
-      "preprocessing": {...Preprocessing.to_dict()...},
+      "preprocessing": {"height": 32, "width": 32, "channels": 1, "color_order": "GRAY", "resize_mode": "stretch",
+                        "interpolation": "auto", "normalization": "in-model",
+                        "in_model_mean": [127.5], "in_model_std": [127.5]},
       "output": "probabilities",
       "quantization": {"scheme": "int8", "input_dtype": "uint8", "output_dtype": "uint8",
                        "input_scale": 1.0, "input_zero_point": 0, "output_scale": 0.0039, "output_zero_point": 0},
-      "metrics": {"keras_val_accuracy": 0.93, "tflite_accuracy": 0.93, ...},
+      "metrics": {"training": {...}, "verification": {...}},
       "created": "2026-11-22T15:00:00Z"
     }
+
+``normalization`` says what the caller applies: ``in-model`` means nothing (raw 0..255 pixels go in; the model
+normalises inside, with the ``in_model_mean``/``in_model_std`` it was built with, recorded for reference only);
+``mean-std`` means the caller feeds ``(pixel - mean) / std`` with the ``mean`` and ``std`` given. Version 1 files
+(edgecnn 0.1.0) wrote ``mean``/``std`` for both, which a reader could take as values to apply to an in-model
+input; they are read as version 2 reads them.
 """
 
 from __future__ import annotations
@@ -34,7 +42,9 @@ from edgecnn.core.preprocessing import Preprocessing
 from edgecnn.modelfile.tflite_file import ModelFile
 
 METADATA_NAME = "edgecnn"
-FORMAT = "edgecnn/1"
+FORMAT = "edgecnn/2"
+#: Keys of an in-model preprocessing record that hold the normalisation done inside the model (not to apply).
+IN_MODEL_KEYS = {"mean": "in_model_mean", "std": "in_model_std"}
 
 
 @dataclass
@@ -67,13 +77,13 @@ class ModelMetadata:
         """The JSON document, ``format`` and ``edgecnn_version`` included."""
         from edgecnn import __version__
 
-        doc = {"format": FORMAT, "edgecnn_version": __version__, **self.extra}
+        doc = {**self.extra, "format": FORMAT, "edgecnn_version": __version__}
         doc.update(
             arch=self.arch,
             alpha=self.alpha,
             separable=self.separable,
             labels=list(self.labels),
-            preprocessing=self.preprocessing.to_dict(),
+            preprocessing=preprocessing_record(self.preprocessing),
             output=self.output,
             quantization=dict(self.quantization),
             metrics=dict(self.metrics),
@@ -92,7 +102,7 @@ class ModelMetadata:
         known = {"arch", "alpha", "separable", "labels", "preprocessing", "output", "quantization", "metrics"}
         return cls(
             labels=[str(label) for label in doc.get("labels", [])],
-            preprocessing=Preprocessing.from_dict(doc["preprocessing"]),
+            preprocessing=read_preprocessing_record(doc["preprocessing"]),
             arch=doc.get("arch"),
             alpha=doc.get("alpha"),
             separable=doc.get("separable"),
@@ -103,8 +113,36 @@ class ModelMetadata:
         )
 
 
+def preprocessing_record(spec: Preprocessing) -> dict[str, Any]:
+    """The ``preprocessing`` record of the document: an in-model spec's mean/std under names that say so."""
+    record = spec.to_dict()
+    if spec.normalization == "in-model":
+        for key, renamed in IN_MODEL_KEYS.items():
+            record[renamed] = record.pop(key)
+    return record
+
+
+def read_preprocessing_record(record: dict[str, Any]) -> Preprocessing:
+    """Reads a ``preprocessing`` record of either version (version 1 stored ``mean``/``std`` for in-model too)."""
+    record = dict(record)
+    for key, renamed in IN_MODEL_KEYS.items():
+        if renamed in record:
+            record[key] = record.pop(renamed)
+    return Preprocessing.from_dict(record)
+
+
 def read_metadata_from_bytes(model_bytes: bytes) -> ModelMetadata | None:
     """The embedded metadata of a ``.tflite`` model, or None when it has none of ours.
+
+    Raises:
+        EdgeCNNError: If the bytes are not a TFLite model or our entry is unreadable.
+    """
+    document = read_metadata_document(model_bytes)
+    return None if document is None else ModelMetadata.from_dict(document)
+
+
+def read_metadata_document(model_bytes: bytes) -> dict[str, Any] | None:
+    """Our entry as the file stores it (any format version; checked to be readable), or None when there is none.
 
     Raises:
         EdgeCNNError: If the bytes are not a TFLite model or our entry is unreadable.
@@ -113,9 +151,11 @@ def read_metadata_from_bytes(model_bytes: bytes) -> ModelMetadata | None:
     if entry is None:
         return None
     try:
-        return ModelMetadata.from_dict(json.loads(entry.decode("utf-8")))
-    except (ValueError, KeyError, TypeError) as exc:
+        document = json.loads(entry.decode("utf-8"))
+        ModelMetadata.from_dict(document)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise EdgeCNNError(f"the embedded edgecnn metadata is unreadable ({exc})") from exc
+    return document
 
 
 def read_metadata(path: str | os.PathLike) -> ModelMetadata | None:

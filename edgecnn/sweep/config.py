@@ -22,7 +22,10 @@ from edgecnn.core.config import flag_of
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.training.export.schemes import SCHEMES as _EXPORT_SCHEMES
 
-SCHEMES = tuple(_EXPORT_SCHEMES)  # the exporter's table: float32, float16, dynamic, int8, int16x8
+#: Sweep schemes that are an export scheme with an export option: name -> (export scheme, export keyword arguments).
+SCHEME_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {"int8_per_tensor": ("int8", {"per_tensor": True})}
+# The exporter's table (float32, float16, dynamic, int8, int16x8), then the variants.
+SCHEMES = tuple(_EXPORT_SCHEMES) + tuple(SCHEME_VARIANTS)
 EXECUTORS = ("local", "ray")
 SELECT_BY = ("size", "latency")
 
@@ -83,6 +86,11 @@ class Trial:
     def name(self) -> str:
         """The trial's folder name, e.g. ``mobilenet_v2_a0.5_s32``."""
         return trial_name(self.arch, self.alpha, self.size)
+
+
+def export_arguments(scheme: str) -> tuple[str, dict[str, Any]]:
+    """The export scheme and options of a sweep scheme: ``int8_per_tensor`` is ``int8`` with ``per_tensor=True``."""
+    return SCHEME_VARIANTS.get(scheme, (scheme, {}))
 
 
 def trial_name(arch: str, alpha: float, size: int) -> str:

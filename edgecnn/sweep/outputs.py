@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from edgecnn.core.files import write_text_atomic
+from edgecnn.core.timestamps import utc_now
 from edgecnn.sweep.pareto import mark_pareto
 from edgecnn.sweep.report import PLOT_FILES, render_report
 from edgecnn.sweep.results import COLUMNS, read_results, write_results
@@ -28,14 +28,15 @@ def write_outputs(
     """
     out = Path(out)
     fronts = mark_pareto(rows)
-    meta = {**meta, "updated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "pareto": fronts}
+    meta = {**meta, "updated": utc_now(), "pareto": fronts}
     write_results(out, rows, meta)
     written = {"results_json": out / "results.json", "results_csv": out / "results.csv"}
     drawn: dict[str, str] = {}
     if plots:
         from edgecnn.sweep.plots import plot_fronts
 
-        drawn = plot_fronts(rows, fronts, out, threads=meta.get("config", {}).get("threads"))
+        config = meta.get("config", {})
+        drawn = plot_fronts(rows, fronts, out, threads=config.get("threads"), data=config.get("data"))
     else:  # keep links to plots drawn earlier
         drawn = {name: file for name, file in PLOT_FILES.items() if (out / file).is_file()}
     write_text_atomic(out / "report.md", render_report(rows, meta, drawn))

@@ -13,11 +13,14 @@ from typing import Any
 from edgecnn.core.files import atomic_path
 from edgecnn.sweep.config import SCHEMES
 from edgecnn.sweep.pareto import FRONTS
+from edgecnn.sweep.references import applies_to, int8_kb, plotted
 from edgecnn.sweep.report import PLOT_FILES
 from edgecnn.sweep.results import is_ok
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-SCHEME_COLOURS = dict(zip(SCHEMES, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"), strict=True))
+SCHEME_COLOURS = dict(
+    zip(SCHEMES, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"), strict=True)
+)
 AXIS_LABELS = {"size": "file size (KB, log scale)", "latency": "median latency (ms{threads}, log scale)"}
 
 
@@ -29,8 +32,53 @@ def _minor_tick_label(value: float, _pos) -> str:
     return f"{value:g}" if round(mantissa) in (2, 5) else ""
 
 
+def _draw_references(ax, front: str) -> list:
+    """Draws the published Fashion-MNIST results: on the size plot at their int8 weight size where a parameter
+    count is published, else (and on the latency plot, where none is published) as a dotted accuracy level.
+
+    Returns:
+        Legend handles.
+    """
+    from matplotlib.lines import Line2D
+
+    placed = False
+    last_left = None  # the level of the last label written at the left edge
+    for ref in sorted(plotted(), key=lambda r: r.accuracy):
+        y = 100 * ref.accuracy
+        if front == "size" and ref.params is not None:
+            x = int8_kb(ref.params)
+            ax.scatter(x, y, marker="*", s=110, color="dimgray", edgecolors="black", linewidths=0.4, zorder=3)
+            ax.annotate(ref.label, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7, color="dimgray")
+            placed = True
+            continue
+        ax.axhline(y, color="gray", linestyle=":", linewidth=0.8, zorder=1)
+        left = last_left is None or y - last_left > 0.3  # levels closer than that alternate sides
+        ax.annotate(
+            ref.label,
+            (0.01 if left else 0.99, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="left" if left else "right",
+            fontsize=7,
+            color="dimgray",
+        )
+        if left:
+            last_left = y
+    handles = [Line2D([], [], color="gray", linestyle=":", label="published (Fashion-MNIST benchmark table)")]
+    if placed:
+        handles.append(
+            Line2D([], [], linestyle="", marker="*", color="dimgray", label="published, at 1 byte per parameter")
+        )
+    return handles
+
+
 def plot_fronts(
-    rows: list[dict[str, Any]], fronts: dict[str, list[int]], out: Path, threads: int | None = None
+    rows: list[dict[str, Any]],
+    fronts: dict[str, list[int]],
+    out: Path,
+    threads: int | None = None,
+    data: str | None = None,
 ) -> dict[str, str]:
     """Writes one PNG per front into ``out``.
 
@@ -39,6 +87,8 @@ def plot_fronts(
         fronts: Front name -> indices into ``rows`` (from :func:`~edgecnn.sweep.pareto.mark_pareto`).
         out: Destination folder.
         threads: Benchmark threads, for the latency axis label.
+        data: The sweep's ``--data``; for Fashion-MNIST the published reference points are drawn too
+            (:mod:`edgecnn.sweep.references`).
 
     Returns:
         Front name -> file name of the plots written (a front without any measured row gets no plot).
@@ -99,8 +149,12 @@ def plot_fronts(
                 Line2D([], [], linestyle="", marker="o", color=SCHEME_COLOURS[s], label=s) for s in schemes
             ]
             front_handles = [Line2D([], [], color="black", linestyle="--", label="Pareto front")] if front else []
+            reference_handles = _draw_references(ax, name) if applies_to(data) else []
             ax.legend(
-                handles=arch_handles + scheme_handles + front_handles, loc="lower right", fontsize=8, framealpha=0.9
+                handles=arch_handles + scheme_handles + front_handles + reference_handles,
+                loc="best",
+                fontsize=8,
+                framealpha=0.9,
             )
             fig.tight_layout()
             with atomic_path(Path(out) / PLOT_FILES[name]) as tmp:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgecnn.sweep.claims import render_claims
 from edgecnn.sweep.pareto import FRONTS
+from edgecnn.sweep.references import FASHION_MNIST, SOURCE, applies_to, int8_kb
 from edgecnn.sweep.results import is_ok
 
 PLOT_FILES = {"size": "accuracy_vs_size.png", "latency": "accuracy_vs_latency.png"}
@@ -122,6 +124,9 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
         if plots and plots.get(name):
             lines += [f"![accuracy vs {name}]({plots[name]})", ""]
 
+    lines += render_micro_section(ok)
+    lines += _references_section(ok, config) + render_claims(ok, config)
+
     if failed:
         lines += ["## Failed", "", "| arch | alpha | size | scheme | error |", "|---|---|---|---|---|"]
         for row in failed:
@@ -129,6 +134,72 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any], plots: dict[
             lines.append(f"| {row['arch']} | {row['alpha']:g} | {row['size']} | {row['scheme']} | {error} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_micro_section(rows: list[dict[str, Any]]) -> list[str]:
+    """The report's microcontroller section: arena, flash and which boards each int8 model fits (empty if none)."""
+    from edgecnn.device.boards import BOARDS, FLASH_RESERVE_BYTES, RAM_RESERVE_BYTES
+
+    measured = sorted(
+        (row for row in rows if row.get("arena_bytes") is not None and row.get("flash_bytes") is not None),
+        key=lambda r: (r["arena_bytes"], r["flash_bytes"]),
+    )
+    if not measured:
+        return []
+    lines = [
+        "## Microcontrollers (TFLite Micro)",
+        "",
+        "int8 models loaded in TFLite Micro's interpreter (reference kernels) on the sweep host, not on a "
+        "microcontroller. Arena: the smallest tensor arena in which the model loads and runs; flash: the .tflite "
+        "as exported. A model fits a board when arena + "
+        f"{RAM_RESERVE_BYTES // 1024} KB fits its RAM and the file + {FLASH_RESERVE_BYTES // 1024} KB fits its "
+        "flash (the firmware's share; board figures and sources in docs/micro.md).",
+        "",
+    ]
+    header = ["model", "TFLite top-1", "arena KB", "flash KB", *(board.name for board in BOARDS)]
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for row in measured:
+        cells = [
+            f"{row['arch']} {row['alpha']:g} {row['size']} {row['scheme']}",
+            _pct(row.get("tflite_top1")),
+            _num(row["arena_bytes"], 1 / 1024, 1),
+            _num(row["flash_bytes"], 1 / 1024, 1),
+            *("fits" if board.fits(row["arena_bytes"], row["flash_bytes"]) else "" for board in BOARDS),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _references_section(ok: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:
+    """The published Fashion-MNIST results beside this sweep's (empty for other data)."""
+    if not applies_to(config.get("data")):
+        return []
+    lines = [
+        "## Published reference points",
+        "",
+        f"CNN entries of the Fashion-MNIST benchmark table ({SOURCE}); submitted results, not verified by the "
+        'table\'s maintainers, with their own epochs and preprocessing. "int8 KB" is the weight storage of the '
+        "stated parameter count at one byte each: the least an int8 file of that network holds. The last column is "
+        "this sweep's smallest file at or above the same accuracy.",
+        "",
+        "| published model | test top-1 | parameters | int8 KB | preprocessing | smallest file here at >= that |",
+        "|---|---|---|---|---|---|",
+    ]
+    for ref in FASHION_MNIST:
+        params = "" if ref.params is None else ("< " if ref.params_bound else "") + f"{ref.params:,}"
+        weights = "" if ref.params is None else ("< " if ref.params_bound else "") + f"{int8_kb(ref.params):,.0f}"
+        reaching = [r for r in ok if r.get("file_bytes") is not None and r["tflite_top1"] >= ref.accuracy]
+        best = min(reaching, key=lambda r: (r["file_bytes"], -r["tflite_top1"])) if reaching else None
+        here = (
+            "none"
+            if best is None
+            else f"{best['arch']} {best['alpha']:g} {best['size']} {best['scheme']}: "
+            f"{_pct(best['tflite_top1'])}, {_num(best['file_bytes'], 1 / 1024, 1)} KB"
+        )
+        lines.append(f"| {ref.name} | {_pct(ref.accuracy)} | {params} | {weights} | {ref.preprocessing} | {here} |")
+    lines.append("")
+    return lines
 
 
 def _describe(row: dict[str, Any], threads: int) -> str:
@@ -148,6 +219,9 @@ def _training_summary(config: dict[str, Any]) -> str:
     if config.get("lr"):
         parts.append(f"learning rate {config['lr']:g}")
     parts.append(f"seed {config.get('seed')}")
+    teacher = (config.get("train_options") or {}).get("teacher")
+    if teacher:
+        parts.append(f"distilled from `{teacher}`")
     return "trained " + ", ".join(parts)
 
 

@@ -32,6 +32,12 @@ COLUMN_DOCS = (
     ("delta_top1", "tflite_top1 - keras_top1"),
     ("latency_ms", "median single-image latency in milliseconds (LiteRT, `threads` threads)"),
     ("latency_p90_ms", "90th percentile latency in milliseconds"),
+    (
+        "arena_bytes",
+        "int8 rows: smallest TFLite Micro tensor arena in which the .tflite loads and runs (TFLM reference kernels, "
+        "measured on the sweep host; empty without edgecnn[micro] or when TFLM cannot run it)",
+    ),
+    ("flash_bytes", "int8 rows: flash the model takes on a microcontroller (the .tflite, metadata included)"),
     ("threads", "interpreter threads of the latency benchmark"),
     ("test_samples", "test images evaluated"),
     ("train_seconds", "wall-clock training time of the trial"),

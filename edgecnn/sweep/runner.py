@@ -8,11 +8,9 @@ sweep folder, so on a multi-node cluster it must be on a shared filesystem.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
+from edgecnn.core.logs import echo
+from edgecnn.core.timestamps import utc_now
 from edgecnn.sweep.config import SWEEP_TRAIN_ARGS, SweepConfig, Trial
 from edgecnn.sweep.outputs import write_outputs
 from edgecnn.sweep.results import RESULTS_FORMAT, empty_row, is_ok
@@ -46,7 +46,8 @@ def run_sweep(
         out: The sweep folder (created if missing).
         resume: Continue the sweep already in ``out``, skipping finished rows (failed rows are retried).
         progress: Show a progress bar with trials done / total and an ETA.
-        log: Where one-line progress messages go (default: beside the progress bar, on stderr).
+        log: Where one-line progress messages go (default: :func:`~edgecnn.core.logs.echo`, on stderr beside the
+            progress bar).
 
     Returns:
         All rows of the grid in grid order (failed rows carry their ``error``).
@@ -77,7 +78,7 @@ def run_sweep(
         return [row for trial in trials for row in results.get(trial.name, [])]
 
     bar = _progress_bar(len(trials), len(trials) - len(pending), progress)
-    say = log or (lambda text: bar.write(text, file=sys.stderr))
+    say = log or echo
     if len(pending) < len(trials):
         say(f"resuming: {len(trials) - len(pending)} of {len(trials)} trials already finished")
     started = time.perf_counter()
@@ -145,8 +146,8 @@ def prepare_folder(config: SweepConfig, out: Path, *, resume: bool) -> dict[str,
     record = {
         "format": RESULTS_FORMAT,
         **meta,
-        "started": previous.get("started") if previous else _now(),
-        "resumed": _now() if previous else None,
+        "started": previous.get("started") if previous else utc_now(),
+        "resumed": utc_now() if previous else None,
     }
     write_json_atomic(sweep_file, record)
     return meta
@@ -253,7 +254,3 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

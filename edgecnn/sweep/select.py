@@ -9,6 +9,7 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_bytes_atomic, write_text_atomic
+from edgecnn.core.labels import LABELS_FILE, write_labels
 from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
 from edgecnn.sweep.config import SELECT_BY
 from edgecnn.sweep.results import COLUMNS, is_ok, read_results
@@ -23,8 +24,44 @@ def check_min_accuracy(min_accuracy: float) -> float:
     return float(min_accuracy)
 
 
+def check_limit_kb(value: float | None, name: str) -> float | None:
+    """A ``--max-ram-kb`` / ``--max-flash-kb`` value (positive KB, 1 KB = 1024 bytes), or a one-line error."""
+    if value is not None and not value > 0:
+        raise EdgeCNNError(f"--{name} must be > 0 (kilobytes of 1024 bytes). Received {value:g}")
+    return value
+
+
+def fits_limits(row: dict[str, Any], max_ram_kb: float | None = None, max_flash_kb: float | None = None) -> bool:
+    """Whether a row's TFLite Micro arena and flash are within the limits (a missing figure never fits a limit)."""
+    for column, limit in (("arena_bytes", max_ram_kb), ("flash_bytes", max_flash_kb)):
+        if limit is not None and (row.get(column) is None or row[column] > limit * 1024):
+            return False
+    return True
+
+
+def _eligible(
+    row: dict[str, Any],
+    min_accuracy: float,
+    schemes: tuple[str, ...] | None,
+    max_ram_kb: float | None,
+    max_flash_kb: float | None,
+) -> bool:
+    return (
+        is_ok(row)
+        and row["tflite_top1"] >= min_accuracy
+        and (not schemes or row["scheme"] in schemes)
+        and fits_limits(row, max_ram_kb, max_flash_kb)
+    )
+
+
 def select_row(
-    rows: list[dict[str, Any]], min_accuracy: float, by: str = "size", schemes: tuple[str, ...] | None = None
+    rows: list[dict[str, Any]],
+    min_accuracy: float,
+    by: str = "size",
+    schemes: tuple[str, ...] | None = None,
+    *,
+    max_ram_kb: float | None = None,
+    max_flash_kb: float | None = None,
 ) -> dict[str, Any]:
     """The smallest (``by="size"``) or fastest (``by="latency"``) model with TFLite top-1 >= ``min_accuracy``.
 
@@ -35,21 +72,40 @@ def select_row(
         min_accuracy: Accuracy floor, a fraction of 1.
         by: ``size`` or ``latency``.
         schemes: Consider only these quantization schemes (None: all), e.g. ``("int8",)`` for an Edge TPU.
+        max_ram_kb: Only models whose TFLite Micro arena (``arena_bytes``) is at most this many KB (1024 bytes).
+        max_flash_kb: Only models whose ``flash_bytes`` is at most this many KB.
 
     Raises:
-        EdgeCNNError: If ``by`` is unknown or no model reaches the floor.
+        EdgeCNNError: If ``by`` is unknown or no model reaches the floor within the limits.
     """
     if by not in SELECT_BY:
         raise EdgeCNNError(f"select-by must be one of {', '.join(SELECT_BY)}. Received {by!r}")
     check_min_accuracy(min_accuracy)
+    check_limit_kb(max_ram_kb, "max-ram-kb")
+    check_limit_kb(max_flash_kb, "max-flash-kb")
     cost = "file_bytes" if by == "size" else "latency_ms"
-    ok = [row for row in rows if is_ok(row) and row.get(cost) is not None and (not schemes or row["scheme"] in schemes)]
+    ok = [
+        row
+        for row in rows
+        if is_ok(row)
+        and row.get(cost) is not None
+        and (not schemes or row["scheme"] in schemes)
+        and fits_limits(row, max_ram_kb, max_flash_kb)
+    ]
     eligible = [row for row in ok if row["tflite_top1"] >= min_accuracy]
     if not eligible:
         best = max((row["tflite_top1"] for row in ok), default=None)
         best_text = f"the best reaches {100 * best:.2f}%" if best is not None else "no model finished"
         among = f" among {','.join(schemes)} models" if schemes else ""
-        raise EdgeCNNError(f"no model reaches min-accuracy {min_accuracy:g}{among} ({best_text})")
+        limits = [
+            f"{name} <= {limit:g} KB"
+            for name, limit in (("TFLite Micro arena", max_ram_kb), ("flash", max_flash_kb))
+            if limit is not None
+        ]
+        within = f" within {' and '.join(limits)}" if limits else ""
+        if limits and best is None:
+            best_text = "no model has TFLite Micro figures within the limits (int8 rows, edgecnn[micro] installed)"
+        raise EdgeCNNError(f"no model reaches min-accuracy {min_accuracy:g}{among}{within} ({best_text})")
     return min(eligible, key=lambda row: (row[cost], -row["tflite_top1"]))
 
 
@@ -79,7 +135,13 @@ def destination_path(row: dict[str, Any], select_to: str | Path) -> Path:
 
 
 def select_command(
-    sweep_dir: str | Path, min_accuracy: float, by: str, select_to: str | Path, schemes: tuple[str, ...] | None = None
+    sweep_dir: str | Path,
+    min_accuracy: float,
+    by: str,
+    select_to: str | Path,
+    schemes: tuple[str, ...] | None = None,
+    max_ram_kb: float | None = None,
+    max_flash_kb: float | None = None,
 ) -> str:
     """The ``edgecnn sweep select`` command line that makes this selection."""
     return shlex.join(
@@ -93,6 +155,8 @@ def select_command(
             "--select-by",
             by,
             *(["--select-scheme", ",".join(schemes)] if schemes else []),
+            *(["--max-ram-kb", f"{max_ram_kb:g}"] if max_ram_kb is not None else []),
+            *(["--max-flash-kb", f"{max_flash_kb:g}"] if max_flash_kb is not None else []),
             "--select-to",
             str(select_to),
         ]
@@ -106,6 +170,8 @@ def select_model(
     by: str = "size",
     select_to: str | Path = ".",
     schemes: tuple[str, ...] | None = None,
+    max_ram_kb: float | None = None,
+    max_flash_kb: float | None = None,
 ) -> dict[str, Any]:
     """Copies the chosen model of a finished sweep, with ``<stem>.labels.txt`` and a ``<stem>.md`` model card.
 
@@ -115,6 +181,8 @@ def select_model(
         by: ``size`` (smallest file) or ``latency`` (fastest median latency).
         select_to: Destination ``.tflite`` path (may hold ``{arch}``-style fields) or folder.
         schemes: Consider only these quantization schemes (None: all).
+        max_ram_kb: Only models whose TFLite Micro arena is at most this many KB.
+        max_flash_kb: Only models whose flash (the .tflite) is at most this many KB.
 
     Returns:
         ``{"row": chosen row, "model": path, "labels": path, "card": path}``.
@@ -125,7 +193,7 @@ def select_model(
     sweep_dir = Path(sweep_dir)
     doc = read_results(sweep_dir)
     rows = [{k: row.get(k) for k in (*COLUMNS, "pareto_size", "pareto_latency")} for row in doc["rows"]]
-    row = select_row(rows, min_accuracy, by, schemes)
+    row = select_row(rows, min_accuracy, by, schemes, max_ram_kb=max_ram_kb, max_flash_kb=max_flash_kb)
     source = sweep_dir / row["model"]
     model_bytes = read_model_bytes(source)
     metadata = read_metadata_from_bytes(model_bytes)
@@ -133,12 +201,9 @@ def select_model(
 
     dest = destination_path(row, select_to)
     write_bytes_atomic(dest, model_bytes)
-    labels_path = dest.with_name(dest.stem + ".labels.txt")
-    write_text_atomic(labels_path, "".join(f"{label}\n" for label in labels))
+    labels_path = write_labels(dest.with_name(f"{dest.stem}.{LABELS_FILE}"), labels)
     card_path = dest.with_suffix(".md")
-    eligible = sum(
-        1 for r in rows if is_ok(r) and r["tflite_top1"] >= min_accuracy and (not schemes or r["scheme"] in schemes)
-    )
+    eligible = sum(1 for r in rows if _eligible(r, min_accuracy, schemes, max_ram_kb, max_flash_kb))
     card = render_model_card(
         row,
         dest,
@@ -149,7 +214,7 @@ def select_model(
         min_accuracy=min_accuracy,
         by=by,
         schemes=schemes,
-        select=select_command(sweep_dir, min_accuracy, by, select_to, schemes),
+        select=select_command(sweep_dir, min_accuracy, by, select_to, schemes, max_ram_kb, max_flash_kb),
     )
     write_text_atomic(card_path, card)
     return {"row": row, "model": dest, "labels": labels_path, "card": card_path}
@@ -213,6 +278,15 @@ def render_model_card(
         )
     if row.get("train_seconds") is not None:
         lines.append(f"| training | {config.get('epochs')} epoch(s), {row['train_seconds']:.0f} s |")
+    if row.get("arena_bytes") is not None:
+        from edgecnn.device.boards import boards_fitting
+
+        lines += [
+            f"| TFLite Micro tensor arena | {int(row['arena_bytes']):,} bytes (smallest that runs; TFLM reference "
+            "kernels on the sweep host, not a microcontroller) |",
+            f"| flash (the .tflite) | {int(row['flash_bytes']):,} bytes, plus TFLM's runtime |",
+            f"| fits (docs/micro.md) | {', '.join(boards_fitting(row['arena_bytes'], row['flash_bytes'])) or 'none'} |",
+        ]
     lines.append("")
 
     labels = list(metadata.labels) if metadata else []

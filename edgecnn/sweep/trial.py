@@ -15,7 +15,6 @@ KeyboardInterrupt (a kill) escapes, leaving no marker behind for the unfinished 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import traceback
 from collections.abc import Callable
@@ -24,10 +23,14 @@ from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_json_atomic
-from edgecnn.sweep.config import SweepConfig, Trial
+from edgecnn.core.timestamps import utc_now
+from edgecnn.sweep.config import SweepConfig, Trial, export_arguments
 from edgecnn.sweep.results import empty_row, is_ok, read_row, write_row
 
 TRAIN_MARKER = "train.json"
+#: Export schemes whose rows get the TFLite Micro columns (``arena_bytes``, ``flash_bytes``); ``int8_per_tensor``
+#: rows export ``int8`` too.
+MICRO_SCHEMES = ("int8",)
 RUN_DIR = "run"
 
 
@@ -149,7 +152,7 @@ def ensure_trained(trial: Trial, trial_dir: Path, config: SweepConfig, stage: Ca
         "test_samples": keras_eval.get("n"),
         "train_seconds": train_seconds,
         "train_metrics": run.metrics,
-        "finished": _now(),
+        "finished": utc_now(),
     }
     write_json_atomic(marker, trained)
     return trained
@@ -165,10 +168,17 @@ def measure_scheme(
 
     path = trial_dir / model_file(scheme)
     stage(f"exporting {scheme}")
-    calib = {"calib_samples": config.calib_samples} if config.calib_samples else {}
+    quantize, options = export_arguments(scheme)
+    if config.calib_samples:
+        options = {**options, "calib_samples": config.calib_samples}
     with open(trial_dir / "export.log", "a", encoding="utf-8") as log:
         export(
-            trial_dir / RUN_DIR, path, quantize=scheme, verify=False, log=lambda line: log.write(line + "\n"), **calib
+            trial_dir / RUN_DIR,
+            path,
+            quantize=quantize,
+            verify=False,
+            log=lambda line: log.write(line + "\n"),
+            **options,
         )
     row["file_bytes"] = path.stat().st_size
 
@@ -183,6 +193,34 @@ def measure_scheme(
     bench = benchmark(path, threads=(config.threads,), runs=config.bench_runs, warmup=config.bench_warmup)[0]
     row["latency_ms"] = float(bench.latency["median_ms"])
     row["latency_p90_ms"] = float(bench.latency["p90_ms"])
+    if quantize in MICRO_SCHEMES:
+        measure_micro(path, row, stage)
+
+
+def measure_micro(path: Path, row: dict[str, Any], stage: Callable[[str], None]) -> None:
+    """Fills ``flash_bytes`` (the file) and, when TFLite Micro is installed and runs it, ``arena_bytes``.
+
+    A model TFLM cannot run, or a probe that fails, leaves ``arena_bytes`` empty (the reason is in ``errors.log``);
+    the row's other figures stand.
+    """
+    from edgecnn.device.micro import tflm_version
+
+    row["flash_bytes"] = path.stat().st_size
+    if tflm_version() == "not installed":
+        return
+    from edgecnn.device.micro_probe import probe
+
+    stage("TFLite Micro arena")
+    try:
+        result = probe(path)
+    except EdgeCNNError as exc:  # the LiteRT figures stand; the probe's failure goes to errors.log
+        _record_error(path.parent, "TFLite Micro probe", exc)
+        return
+    if not result.loads:
+        from edgecnn.device.micro_inspect import not_loading_error
+
+        _record_error(path.parent, "TFLite Micro probe", not_loading_error(result.to_dict()))
+    row["arena_bytes"] = result.arena_bytes
 
 
 def _train_kwargs(config: SweepConfig) -> dict[str, Any]:
@@ -209,9 +247,5 @@ def _record_error(trial_dir: Path, step: str, exc: BaseException) -> str:
     kind = "" if isinstance(exc, EdgeCNNError) else f"{type(exc).__name__}: "
     summary = f"{step}: {kind}{message}".rstrip(": ")
     with open(trial_dir / "errors.log", "a", encoding="utf-8") as log:
-        log.write(f"--- {_now()} {step}\n{''.join(traceback.format_exception(exc))}\n")
+        log.write(f"--- {utc_now()} {step}\n{''.join(traceback.format_exception(exc))}\n")
     return summary
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

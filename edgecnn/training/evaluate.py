@@ -2,7 +2,9 @@
 
 Works on a run directory, a ``.keras`` file or a ``.tflite`` file. A ``.tflite`` runs through the device runtime
 (:class:`edgecnn.device.runtime.Classifier`), with the preprocessing embedded in the file, so TensorFlow is not
-needed for its inference; ``.keras`` files load through Keras.
+needed for its inference; ``.keras`` files load through Keras. The one batched Keras inference
+(:func:`keras_probabilities`) and the one top-k accuracy (:func:`top_k_accuracy`) live here; training, export
+verification and the tools use them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,46 @@ from edgecnn.training import runs
 log = logging.getLogger(__name__)
 
 
+def keras_probabilities(model, pixels: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Class scores (float32, ``N x classes``) of a Keras model for model pixels (``NxHxWxC``), in batches.
+
+    Each batch is converted to float32 on its own, so a large ``uint8`` split never exists as float32 at once.
+    Runs on any Keras backend.
+
+    Args:
+        model: A Keras model whose input takes the pixels as :func:`edgecnn.core.preprocessing.prepare` makes them.
+        pixels: Raw model pixels (``uint8`` or float).
+        batch_size: Images per inference batch.
+    """
+    batches = [
+        np.asarray(model.predict_on_batch(pixels[i : i + batch_size].astype(np.float32)), dtype=np.float32)
+        for i in range(0, len(pixels), batch_size)
+    ]
+    if not batches:
+        return np.zeros((0, int(model.outputs[0].shape[-1])), dtype=np.float32)
+    return np.concatenate(batches)
+
+
+def top_k_accuracy(probs: np.ndarray, y: np.ndarray, k: int = 1) -> float:
+    """Fraction of rows whose true class is among the ``k`` highest scores (0.0 for no rows).
+
+    Args:
+        probs: Class scores, ``N x classes``.
+        y: Integer class ids, ``N``.
+        k: How many of the highest scores count (at most the number of classes; 1 is top-1 accuracy).
+    """
+    probs = np.asarray(probs)
+    y = np.asarray(y, dtype=np.int64)
+    if not len(y):
+        return 0.0
+    k = min(k, probs.shape[1])
+    if k == 1:
+        hits = probs.argmax(axis=1) == y
+    else:
+        hits = (np.argpartition(-probs, k - 1, axis=1)[:, :k] == y[:, None]).any(axis=1)
+    return float(hits.mean())
+
+
 def score(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, Any]:
     """Accuracy figures of class probabilities against integer labels.
 
@@ -37,21 +79,19 @@ def score(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, Any]
         raise EdgeCNNError(f"the model has {probs.shape[1]} outputs but the data has {classes} classes")
     pred = probs.argmax(axis=1)
     k = min(5, classes)
-    topk = np.argpartition(-probs, k - 1, axis=1)[:, :k]
     confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (y, pred), 1)
     support = confusion.sum(axis=1)
     per_class = {
         label: (round(float(confusion[i, i] / support[i]), 4) if support[i] else None) for i, label in enumerate(labels)
     }
-    n = len(y)
     return {
-        "top1": float((pred == y).mean()) if n else 0.0,
-        "top5": float((topk == y[:, None]).any(axis=1).mean()) if n else 0.0,
+        "top1": top_k_accuracy(probs, y, 1),
+        "top5": top_k_accuracy(probs, y, k),
         "top5_k": k,
         "per_class": per_class,
         "confusion": confusion.tolist(),
-        "n": n,
+        "n": len(y),
         "labels": list(labels),
     }
 
@@ -75,10 +115,7 @@ def _keras_predictor(path: Path, spec: Preprocessing | None, batch_size: int):
     elif spec.shape != shape:
         raise EdgeCNNError(f"preprocessing {spec.shape} does not match the model input {shape}")
 
-    def predict(pixels: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict(pixels.astype(np.float32), batch_size=batch_size, verbose=0))
-
-    return spec, predict
+    return spec, lambda pixels: keras_probabilities(model, pixels, batch_size)
 
 
 def evaluate(
@@ -90,6 +127,7 @@ def evaluate(
     batch_size: int = 128,
     confusion_png: Path | None = None,
     progress: bool = False,
+    micro: bool = False,
 ) -> dict[str, Any]:
     """Scores a run directory, ``.keras`` or ``.tflite`` model on one split of a data source.
 
@@ -103,12 +141,17 @@ def evaluate(
         batch_size: Images per inference batch.
         confusion_png: Where to write the confusion matrix as a PNG.
         progress: Show a progress bar while decoding images.
+        micro: Score a ``.tflite`` in TFLite Micro's interpreter instead of LiteRT, and compare the two
+            (``result["micro"]``: arena, flash, boards and the agreement/step figures of
+            :func:`edgecnn.device.micro_compare.compare_runtimes`).
 
     Returns:
-        ``top1``, ``top5``, ``per_class``, ``confusion``, ``n``, ``labels``, plus ``model``, ``data``, ``split``.
+        ``top1``, ``top5``, ``per_class``, ``confusion``, ``n``, ``labels``, plus ``model``, ``data``, ``split``
+        (and ``micro`` with ``micro=True``).
 
     Raises:
-        EdgeCNNError: For a missing model or data, or labels that do not match the model.
+        EdgeCNNError: For a missing model or data, or labels that do not match the model; with ``micro``, a
+            missing ``tflite_micro``, a file that is not a ``.tflite`` or a model TFLM cannot run.
     """
     from edgecnn.training.data import load_arrays
 
@@ -124,6 +167,16 @@ def evaluate(
     elif path.suffix == ".keras" and runs.is_run_dir(path.parent):
         run = runs.load_run(path.parent)
 
+    probed = None
+    if micro:
+        if path.suffix != ".tflite":
+            raise EdgeCNNError(f"--micro scores a .tflite file in TFLite Micro. Received {path}")
+        from edgecnn.device.micro_inspect import not_loading_error
+        from edgecnn.device.micro_probe import probe
+
+        probed = probe(path)
+        if not probed.loads:
+            raise not_loading_error(probed.to_dict())
     if path.suffix == ".tflite":
         spec, model_labels, predict = _tflite_predictor(path)
     elif path.suffix in (".keras", ".h5"):
@@ -142,9 +195,22 @@ def evaluate(
         raise EdgeCNNError(f"the model has {len(labels)} classes but the data has {len(data_labels)}")
     if list(labels) != list(data_labels) and not all(str(i) == lab for i, lab in enumerate(labels)):
         log.warning("the model's labels differ from the data's class names; scoring by class index")
-    probs = predict(x)
+    micro_result = None
+    if probed is not None:
+        from edgecnn.device.micro_compare import compare_runtimes, explain
+        from edgecnn.device.micro_inspect import micro_summary
+
+        compared = compare_runtimes(path, x, y, arena_bytes=probed.arena_bytes, keep_scores=True)
+        probs = compared.pop("micro_scores")
+        compared["explanation"] = explain(compared)
+        micro_result = {**micro_summary(probed, path.stat().st_size), "verification": compared}
+    else:
+        probs = predict(x)
     result = score(probs, y, list(data_labels))
     result.update({"model": str(path), "data": data if isinstance(data, str) else data.get("source"), "split": split})
+    if micro_result is not None:
+        result["runtime"] = "tflite-micro"
+        result["micro"] = micro_result
     if confusion_png is not None:
         from edgecnn.training.train.plots import plot_confusion
 

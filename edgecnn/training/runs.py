@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.labels import LABELS_FILE, read_labels
 from edgecnn.core.preprocessing import Preprocessing
 
 CONFIG = "config.json"
-LABELS = "labels.txt"
+LABELS = LABELS_FILE
 BEST = "best.keras"
 LAST = "last.keras"
 STATE = "state.json"
@@ -107,7 +108,7 @@ def load_run(path: str | os.PathLike) -> RunInfo:
         raise EdgeCNNError(f"{path / CONFIG} lacks {', '.join(missing)}; not an edgecnn run config")
     labels = config.get("labels")
     if (path / LABELS).is_file():
-        labels = [line for line in (path / LABELS).read_text(encoding="utf-8").splitlines() if line.strip()]
+        labels = read_labels(path / LABELS)
     if not labels:
         raise EdgeCNNError(f"{path} has no class labels ({LABELS} or config labels)")
     metrics = _read_json(path / METRICS) if (path / METRICS).is_file() else {}

@@ -166,3 +166,22 @@ def read_jsonl(path: Path) -> list[dict]:
     text = path.read_text()
     assert text == "" or text.endswith("\n"), "the last JSON line is incomplete"
     return [json.loads(line) for line in text.splitlines()]
+
+
+def with_operator(model_bytes: bytes, old: str, new: str) -> bytes:
+    """A copy of a .tflite whose operator code ``old`` (a builtin name, e.g. SOFTMAX) is replaced by ``new``."""
+    from edgecnn.modelfile.graph_edit import load_model_object, pack_model_object
+    from edgecnn.modelfile.schema import load_schema
+
+    schema = load_schema()
+    model = load_model_object(model_bytes)
+    codes = [
+        c
+        for c in model.operatorCodes
+        if max(c.builtinCode, c.deprecatedBuiltinCode) == getattr(schema.BuiltinOperator, old)
+    ]
+    assert codes, f"the model has no {old} operator"
+    for code in codes:
+        code.builtinCode = getattr(schema.BuiltinOperator, new)
+        code.deprecatedBuiltinCode = min(code.builtinCode, 127)
+    return pack_model_object(model)

@@ -1,63 +1,34 @@
 """Foreign quantised classifiers (no edgecnn metadata) run with ``--labels`` alone: uint8 input gets the prepared
 pixels as they are, int8 input pixel - 128, as TensorFlow's hosted quantised models expect; said once in the log.
 
-The models are made here with TF's converter the way such files are made elsewhere: a float network trained on
-inputs in [-1, 1], quantised with uint8 or int8 input (so their input scale is ~1/127.5 and zero point ~128 or ~0).
-They classify a frame's mean colour: red, green, blue or dark.
+The models (committed under fixtures/, made by tools/make_test_fixtures.py with TF's converter the way such files
+are made elsewhere) are a float network trained on inputs in [-1, 1], quantised with uint8 or int8 input (so their
+input scale is ~1/127.5 and zero point ~128 or ~0). They classify a frame's mean colour: red, green, blue or dark.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from device_helpers import COLOUR_SEQUENCE, COLOURS, LABELS
+from device_helpers import COLOUR_SEQUENCE, LABELS
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
 from edgecnn.device.runtime import Classifier
 
-SIZE = 16
-
-
-def _convert(tf, keras, input_type: str) -> bytes:
-    inputs = keras.Input((SIZE, SIZE, 3))
-    dense = keras.layers.Dense(len(LABELS), activation="softmax")
-    model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(inputs)))
-    dense.set_weights([np.array([[6, 0, 0, -6], [0, 6, 0, -6], [0, 0, 6, -6]], np.float32), np.array([0, 0, 0, -2.0])])
-
-    def representative():
-        rng = np.random.default_rng(0)
-        for i in range(16):
-            image = rng.uniform(-1, 1, (1, SIZE, SIZE, 3)).astype(np.float32)
-            image[0, 0, 0, :2] = -1.0, 1.0  # the input range is exactly [-1, 1]
-            if i < 4:
-                image[0, 1:] = np.array(list(COLOURS.values())[i][::-1]) / 127.5 - 1.0
-            yield [image]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = getattr(tf, input_type)
-    converter.inference_output_type = tf.uint8
-    return converter.convert()
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SIZE = 16  # the input size of the foreign fixtures
 
 
 @pytest.fixture(scope="module")
 def foreign(tmp_path_factory) -> dict:
-    """``uint8`` and ``int8``: quantised classifiers without metadata; ``labels``: their labels file."""
-    pytest.importorskip("tensorflow", reason="the foreign test models are converted with TensorFlow")
-    from edgecnn.training._tf import import_tf
-
-    tf, keras = import_tf()
-    out = tmp_path_factory.mktemp("foreign")
-    paths = {}
-    for input_type in ("uint8", "int8"):
-        paths[input_type] = out / f"colour_{input_type}_input.tflite"
-        paths[input_type].write_bytes(_convert(tf, keras, input_type))
-    paths["labels"] = out / "labels.txt"
+    """``uint8`` and ``int8``: quantised classifiers without metadata (committed fixtures, made by
+    tools/make_test_fixtures.py); ``labels``: their labels file."""
+    paths = {input_type: FIXTURES / f"colour_{input_type}_input.tflite" for input_type in ("uint8", "int8")}
+    paths["labels"] = tmp_path_factory.mktemp("foreign") / "labels.txt"
     paths["labels"].write_text("\n".join(LABELS) + "\n")
     return paths
 

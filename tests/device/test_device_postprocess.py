@@ -29,6 +29,25 @@ def test_top_k_matches_a_full_sort_on_random_scores():
         assert [t.index for t in top_k(scores, labels, k)] == expected
 
 
+def test_top_k_breaks_ties_at_the_kth_place_by_index_on_quantised_scores():
+    # Dequantised uint8 outputs tie a lot: the classes kept at the k-th place must be the lowest-index ones,
+    # whichever ones np.argpartition would pick on this CPU (it picked differently on x86 and aarch64).
+    rng = np.random.default_rng(2)
+    for n, k in ((10, 3), (10, 5), (1000, 5), (1001, 10)):
+        labels = [str(i) for i in range(n)]
+        for _ in range(40):
+            scores = (rng.integers(0, 4, n) / 256.0).astype(np.float32)
+            scores[rng.integers(0, n)] = 0.5
+            expected = sorted(range(n), key=lambda i: (-scores[i], i))[:k]
+            assert [t.index for t in top_k(scores, labels, k)] == expected
+
+
+def test_nan_scores_rank_last():
+    scores = np.array([np.nan, 0.2, 0.5, np.nan, 0.1], np.float32)
+    assert [t.index for t in top_k(scores, LABELS, k=3)] == [2, 1, 4]
+    assert [t.index for t in top_k(scores, LABELS, k=5, threshold=0.0)] == [2, 1, 4]
+
+
 def test_threshold_drops_low_scores_and_can_leave_nothing():
     scores = np.array([0.6, 0.25, 0.1, 0.04, 0.01])
     assert [t.label for t in top_k(scores, LABELS, k=5, threshold=0.1)] == ["a", "b", "c"]

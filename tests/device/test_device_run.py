@@ -240,7 +240,11 @@ def test_run_function_with_a_stop_event(models, colour_video):
 
 def test_interpreter_falls_back_to_tensorflow_lite(models, monkeypatch, colour_video):
     """Without ai_edge_litert and tflite_runtime the classifier runs on tf.lite, with the same scores."""
+    import importlib.util
     import sys
+
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("TensorFlow is not installed (a device-only install): no tf.lite fallback to test")
 
     import cv2
 
@@ -254,3 +258,17 @@ def test_interpreter_falls_back_to_tensorflow_lite(models, monkeypatch, colour_v
     fallback = Classifier(models["int8"])
     assert fallback.backend == "tensorflow"
     np.testing.assert_allclose(fallback.classify(frame), expected, atol=1 / 256 + 1e-6)
+
+
+@pytest.mark.parametrize("quiet", [[], ["run", "--quiet"], ["-q", "run"]], ids=["loud", "run --quiet", "-q run"])
+def test_log_lines_go_to_stderr_and_quiet_keeps_them_out(models, colour_video, quiet):
+    args = [*(quiet or ["run"]), str(models["int8"]), "--source", str(colour_video), "--jsonl", "-"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert [r["frame"] for r in _lines(result.stdout)] == list(range(len(COLOUR_SEQUENCE)))  # stdout: JSON lines
+    log_lines = [line for line in result.stderr.splitlines() if line.startswith("edgecnn: ")]
+    if quiet:
+        assert log_lines == []
+    else:
+        assert any("interpreter ai_edge_litert" in line for line in log_lines), result.stderr
+    assert "frames in" in result.stderr  # the summary is the command's output, printed either way

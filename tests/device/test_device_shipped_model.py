@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgecnn.device.runtime import read_labels
+from edgecnn.core.labels import read_labels
 from edgecnn.modelfile.inspect import inspect_model
 from edgecnn.modelfile.metadata import read_metadata
 
@@ -32,6 +32,7 @@ def test_card_describes_the_file():
     assert meta.arch == "mobilenet_v2" and meta.alpha == 0.25
     assert meta.labels == read_labels(SHIPPED.with_suffix(".labels.txt"))
     assert meta.quantization["scheme"] == "int8"
+    assert meta.extra["edgecnn_version"] == "0.1.0" and meta.preprocessing.version == 1  # prepared as verified
     report = inspect_model(SHIPPED)
     assert report["fully_integer"] is True and report["custom_operators"] == []
     assert report["inputs"][0]["dtype"] == "uint8" and report["inputs"][0]["shape"] == [1, 32, 32, 1]

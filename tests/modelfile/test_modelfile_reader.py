@@ -123,6 +123,7 @@ def test_inspect_json_and_text_on_a_file_written_by_0_1_0(model_files):
         "path",
         "size_bytes",
         "metadata",
+        "standard_metadata",
         "inputs",
         "outputs",
         "operators",
@@ -133,6 +134,7 @@ def test_inspect_json_and_text_on_a_file_written_by_0_1_0(model_files):
         "subgraphs",
     ]
     assert doc["metadata"]["edgecnn_version"] == "0.1.0" and len(doc["metadata"]["labels"]) == 10
+    assert doc["standard_metadata"] is None  # 0.1.0 wrote only the edgecnn entry
     text = runner.invoke(app, ["inspect", str(model_files["shipped"])]).stdout.splitlines()
     assert text[1].startswith("metadata: edgecnn/1 written by edgecnn 0.1.0")
     assert "  input  uint8    [1, 32, 32, 1]     scale 1, zero point 0  (serving_default_image:0)" in text
@@ -250,6 +252,10 @@ def test_truncated_file_is_one_line(model_files, keep):
 
 
 def test_schema_falls_back_to_tensorflow_then_fails_plainly(model_files, monkeypatch):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("TensorFlow is not installed (a device-only install): no tf.lite schema to fall back to")
     data = model_files["shipped"].read_bytes()
     expected = parse_tflite(data)
     caches = (schema_module.load_schema, schema_module.tensor_type_names, schema_module.builtin_operator_names)

@@ -8,12 +8,14 @@ TensorFlow (training side only).
 
 from __future__ import annotations
 
+import math
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.preprocessing import Preprocessing
 from edgecnn.training._tf import import_tf
 
@@ -30,6 +32,10 @@ class Augment:
         zoom: Largest zoom in or out as a fraction (0.1: scale between 0.9 and 1.1).
         brightness: Largest brightness shift as a fraction of 255.
         contrast: Largest contrast change as a fraction (0.2: factor between 0.8 and 1.2).
+        crop_pad: Random crop with zero padding: every side padded by this many pixels, then a crop of the input
+            size at a random offset (the CIFAR recipe of He et al. 2016, arXiv:1512.03385); 0 is off.
+        erase: Probability of random erasing: a rectangle of 2-40% of the image, aspect ratio 0.3-3.3, filled
+            with random pixels (Zhong et al. 2017, Random Erasing Data Augmentation, arXiv:1708.04896); 0 is off.
     """
 
     flip: bool = True
@@ -37,6 +43,18 @@ class Augment:
     zoom: float = 0.1
     brightness: float = 0.1
     contrast: float = 0.1
+    crop_pad: int = 0
+    erase: float = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.crop_pad, bool) or not isinstance(self.crop_pad, int) or self.crop_pad < 0:
+            raise EdgeCNNError(f"crop_pad must be an integer >= 0. Received crop_pad={self.crop_pad!r}")
+        for name in ("translate", "zoom", "brightness", "contrast"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise EdgeCNNError(f"{name} must be in [0, 1). Received {name}={value!r}")
+        if not 0.0 <= self.erase <= 1.0:
+            raise EdgeCNNError(f"erase must be a probability in [0, 1]. Received erase={self.erase!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +67,8 @@ class Augment:
         sets (IDX files, named datasets) get flips only (where they keep the label): shifts, zoom and lighting
         changes slow a 10-epoch run down there (Fashion-MNIST, mobilenet_v2 0.35, 3 epochs on 12k images: 74%
         validation accuracy without augmentation, 63% with flips and 10% shifts, 61% with every transform).
+        Random crops and erasing stay off everywhere. These defaults stand until the ablation at tens of epochs
+        (``tools/fmnist_ablation.sh``, docs/training.md) measures what each part buys.
         """
         if kind == "folder":
             return cls(flip=flip)
@@ -56,7 +76,12 @@ class Augment:
 
     @classmethod
     def from_dict(cls, data: dict) -> Augment:
+        """Reads :meth:`to_dict`; fields a run recorded before they existed take today's defaults."""
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def with_options(self, **options) -> Augment:
+        """A copy with the options that are not None replaced (the command-line overrides)."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
 
 
 def augment_batch(images, seed, augment: Augment):
@@ -67,7 +92,8 @@ def augment_batch(images, seed, augment: Augment):
         seed: A stateless-random seed, shape ``[2]`` int.
         augment: What to apply.
     """
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=5)
+    seed = tf.cast(seed, tf.int64)
+    seeds = tf.random.experimental.stateless_split(seed, num=5)
     batch = tf.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
     if augment.flip:
@@ -104,14 +130,72 @@ def augment_batch(images, seed, augment: Augment):
         images = images + 255.0 * tf.random.stateless_uniform(
             [batch, 1, 1, 1], seed=seeds[4], minval=-augment.brightness, maxval=augment.brightness
         )
+    if augment.crop_pad > 0:
+        images = _random_crop(images, tf.random.experimental.stateless_fold_in(seed, 5), augment.crop_pad)
+    if augment.erase > 0:
+        images = _random_erase(images, tf.random.experimental.stateless_fold_in(seed, 6), augment.erase)
     return tf.clip_by_value(images, 0.0, 255.0)
 
 
-def _finish(
-    ds, *, num_classes: int, batch_size: int, training: bool, augment: Augment | None, seed: int, drop_remainder: bool
-):
-    """Batches, converts to float32, augments (train), one-hot encodes and prefetches."""
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+def _random_crop(images, seed, pad: int):
+    """Pads with zeros by ``pad`` pixels and crops the input size back at a random offset, image by image.
+
+    One integer shift per image, through a nearest-neighbour projective transform with a zero fill: the same
+    pixels as padding then cropping, in one vectorised op for the whole batch.
+    """
+    batch = tf.shape(images)[0]
+    shift = tf.cast(
+        tf.random.stateless_uniform([batch, 2], seed=seed, minval=-pad, maxval=pad + 1, dtype=tf.int32), tf.float32
+    )
+    ones, zeros = tf.ones([batch]), tf.zeros([batch])
+    transforms = tf.stack([ones, zeros, -shift[:, 0], zeros, ones, -shift[:, 1], zeros, zeros], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="NEAREST",
+        fill_mode="CONSTANT",
+    )
+
+
+def _random_erase(images, seed, probability: float, area=(0.02, 0.4), aspect=(0.3, 1 / 0.3)):
+    """Random erasing (Zhong et al. 2017): with ``probability``, one rectangle per image gets random pixels.
+
+    The rectangle covers ``area`` (a fraction range) of the image with a log-uniform aspect ratio in ``aspect``;
+    where it would not fit, its sides are clipped to the image (the paper draws again instead).
+    """
+    seeds = tf.random.experimental.stateless_split(seed, num=6)
+    batch = tf.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    apply = tf.random.stateless_uniform([batch], seed=seeds[0]) < probability
+    target = tf.random.stateless_uniform([batch], seed=seeds[1], minval=area[0], maxval=area[1]) * (height * width)
+    ratio = tf.exp(
+        tf.random.stateless_uniform([batch], seed=seeds[2], minval=math.log(aspect[0]), maxval=math.log(aspect[1]))
+    )
+    h = tf.clip_by_value(tf.round(tf.sqrt(target * ratio)), 1.0, float(height))
+    w = tf.clip_by_value(tf.round(tf.sqrt(target / ratio)), 1.0, float(width))
+    top = tf.floor(tf.random.stateless_uniform([batch], seed=seeds[3]) * (height - h + 1.0))
+    left = tf.floor(tf.random.stateless_uniform([batch], seed=seeds[4]) * (width - w + 1.0))
+    rows = tf.range(height, dtype=tf.float32)[None, :, None]
+    cols = tf.range(width, dtype=tf.float32)[None, None, :]
+    inside = (
+        (rows >= top[:, None, None])
+        & (rows < (top + h)[:, None, None])
+        & (cols >= left[:, None, None])
+        & (cols < (left + w)[:, None, None])
+        & apply[:, None, None]
+    )
+    noise = tf.random.stateless_uniform(tf.shape(images), seed=seeds[5], minval=0.0, maxval=255.0)
+    return tf.where(inside[..., None], noise, images)
+
+
+def _finish(ds, count: int, *, num_classes: int, batch_size: int, training: bool, augment: Augment | None, seed: int):
+    """Batches, converts to float32, augments (train), one-hot encodes and prefetches ``count`` items.
+
+    Training batches drop the last incomplete batch when there is more than one.
+    """
+    ds = ds.batch(batch_size, drop_remainder=training and count > batch_size)
 
     def to_float(x, y):
         return tf.cast(x, tf.float32), tf.one_hot(y, num_classes)
@@ -140,18 +224,15 @@ def memory_dataset(
     Training batches are reshuffled every epoch (seeded), drop the last incomplete batch when there is more
     than one, and are augmented.
     """
-    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
-    if training:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = _shuffled(tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32))), len(x), training, seed)
     return _finish(
-        ds,
-        num_classes=num_classes,
-        batch_size=batch_size,
-        training=training,
-        augment=augment,
-        seed=seed,
-        drop_remainder=training and len(x) > batch_size,
+        ds, len(x), num_classes=num_classes, batch_size=batch_size, training=training, augment=augment, seed=seed
     )
+
+
+def _shuffled(ds, count: int, training: bool, seed: int):
+    """Training data reshuffled every epoch (seeded); evaluation data as it is."""
+    return ds.shuffle(count, seed=seed, reshuffle_each_iteration=True) if training else ds
 
 
 class FileLoader:
@@ -194,9 +275,9 @@ def stream_dataset(
     Unreadable files are dropped; ``loader.skipped`` collects their paths.
     """
     loader = loader or FileLoader(spec)
-    ds = tf.data.Dataset.from_tensor_slices(([str(p) for p in files], y.astype(np.int32)))
-    if training:
-        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    ds = _shuffled(
+        tf.data.Dataset.from_tensor_slices(([str(p) for p in files], y.astype(np.int32))), len(files), training, seed
+    )
 
     def load(path, label):
         pixels, ok = tf.numpy_function(loader, [path], [tf.uint8, tf.bool], stateful=False)
@@ -206,11 +287,5 @@ def stream_dataset(
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.filter(lambda pixels, label, ok: ok).map(lambda pixels, label, ok: (pixels, label))
     return _finish(
-        ds,
-        num_classes=num_classes,
-        batch_size=batch_size,
-        training=training,
-        augment=augment,
-        seed=seed,
-        drop_remainder=training and len(files) > batch_size,
+        ds, len(files), num_classes=num_classes, batch_size=batch_size, training=training, augment=augment, seed=seed
     )

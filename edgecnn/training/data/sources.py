@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.labels import LABELS_FILE, read_labels
 from edgecnn.training.data.idx import find_idx_files, load_idx_pair
 from edgecnn.training.data.images import is_grey_dataset, list_images
 from edgecnn.training.data.splits import stratified_split, stratified_subset
@@ -234,12 +235,6 @@ def _open_folder(root: Path) -> Source:
 
 
 # ----------------------------------------------------------------------------------------------- IDX
-def _read_labels_txt(path: Path) -> list[str] | None:
-    if not path.is_file():
-        return None
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def _idx_source(
     location: str, pairs: dict[str, tuple[Path, Path]], labels: list[str] | None, flip: bool, kind: str
 ) -> Source:
@@ -269,7 +264,7 @@ def _idx_source(
 
 def _open_idx_dir(directory: Path) -> Source:
     directory = directory.resolve()
-    labels = _read_labels_txt(directory / "labels.txt")
+    labels = read_labels(directory / LABELS_FILE) if (directory / LABELS_FILE).is_file() else None
     flip = False  # IDX sets are mostly digits and letters, where a flip changes the class
     if labels is None and "fashion" in str(directory).lower():
         labels, flip = FASHION_MNIST_LABELS, True

@@ -11,20 +11,24 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import atomic_path, write_text_atomic
+from edgecnn.core.files import atomic_path
+from edgecnn.core.labels import LABELS_FILE, write_labels
+from edgecnn.core.logs import echo
+from edgecnn.core.timestamps import utc_now
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
+from edgecnn.modelfile.standard_metadata import for_export
+from edgecnn.training.export.input_rgb import fold_rgb_to_gray, folded_record, rgb_preprocessing
+from edgecnn.training.export.model_card import model_card
 from edgecnn.training.export.quiet import quiet
 from edgecnn.training.export.schemes import SCHEMES, Scheme, file_name, resolve
 from edgecnn.training.export.source import ExportSource, load_keras_model, model_preprocessing, resolve_source
@@ -42,10 +46,6 @@ class AccuracyDropError(EdgeCNNError):
     """``--strict`` and the ``.tflite`` lost more than :data:`~.verify.MAX_ACCURACY_DROP` accuracy."""
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _size(num_bytes: int) -> str:
     return f"{num_bytes / 1e6:.2f} MB" if num_bytes >= 1e5 else f"{num_bytes / 1e3:.1f} kB"
 
@@ -54,20 +54,22 @@ class Steps:
     """Runs each export step inside :meth:`step`, logging one line with its outcome and time, and recording it.
 
     Args:
-        log: Where progress lines go (default: stderr, so ``--json`` keeps stdout clean).
+        log: Where progress lines go (default: :func:`~edgecnn.core.logs.echo`, on stderr, so ``--json`` keeps
+            stdout clean).
     """
 
     NAMES = ("load", "calibrate", "convert", "embed metadata", "verify", "write")
 
-    def __init__(self, log: Callable[[str], None] | None = None) -> None:
-        self.log = log or _stderr
+    def __init__(self, log: Callable[[str], None] | None = None, names: tuple[str, ...] | None = None) -> None:
+        self.log = log or echo
+        self.names = names or self.NAMES
         self.records: list[dict[str, Any]] = []
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[dict[str, Any]]:
         """Yields a record; the body sets ``record["detail"]`` (one line) and may set ``record["skipped"]``."""
         record: dict[str, Any] = {"step": name, "detail": ""}
-        index = self.NAMES.index(name) + 1 if name in self.NAMES else len(self.records) + 1
+        index = self.names.index(name) + 1 if name in self.names else len(self.records) + 1
         start = time.perf_counter()
         try:
             yield record
@@ -78,11 +80,11 @@ class Steps:
             )
             self.records.append(record)
             if not isinstance(exc, EdgeCNNError):  # user errors are reported by their own single line
-                self.log(f"[{index}/{len(self.NAMES)}] {name:<14} failed after {record['seconds']:.1f}s")
+                self.log(f"[{index}/{len(self.names)}] {name:<14} failed after {record['seconds']:.1f}s")
             raise
         record["seconds"] = round(time.perf_counter() - start, 3)
         self.records.append(record)
-        self.log(f"[{index}/{len(self.NAMES)}] {name:<14} {record['detail']} ({record['seconds']:.1f}s)")
+        self.log(f"[{index}/{len(self.names)}] {name:<14} {record['detail']} ({record['seconds']:.1f}s)")
 
 
 @dataclass
@@ -98,8 +100,11 @@ class ExportResult:
         quantization: The quantisation record stored in the metadata.
         verification: Verification numbers (None when verification was off or had no data).
         metadata: The embedded metadata document.
+        standard_metadata: The embedded standard TFLite metadata (``TFLITE_METADATA``).
         steps: One record per step (name, detail, seconds).
         warnings: Loud warnings (accuracy drop, skipped verification).
+        micro: The TFLite Micro record (``--micro``; also stored under ``micro`` in the metadata).
+        micro_sources: The C++ files written beside the model (``--micro``): source, header, resolver.
     """
 
     output: Path
@@ -110,13 +115,18 @@ class ExportResult:
     quantization: dict[str, Any]
     verification: dict[str, Any] | None
     metadata: dict[str, Any]
+    standard_metadata: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    micro: dict[str, Any] | None = None
+    micro_sources: dict[str, Path] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``edgecnn export --json``)."""
         data = dataclasses.asdict(self)
         data["output"], data["labels_path"] = str(self.output), str(self.labels_path)
+        if self.micro_sources:
+            data["micro_sources"] = {key: str(path) for key, path in self.micro_sources.items()}
         return data
 
 
@@ -191,6 +201,13 @@ def export(
     verify: bool = True,
     strict: bool = False,
     per_tensor: bool = False,
+    micro: bool = False,
+    input_rgb: bool = False,
+    name: str | None = None,
+    description: str | None = None,
+    model_version: str | None = None,
+    author: str | None = None,
+    license: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Exports a run directory or ``.keras`` file to a verified ``.tflite`` with embedded metadata.
@@ -209,12 +226,30 @@ def export(
         per_tensor: One weight scale per tensor instead of per output channel (``int8`` only). MobileNetV2 1.0
             at 224: 0.253x instead of 0.283x the float32 file, like TensorFlow's published per-tensor files;
             verification shows what it costs in accuracy for the model at hand.
+        micro: TFLite Micro target (``int8`` only; ``io`` defaults to int8): check that TFLM runs the file, find
+            its smallest arena, compare TFLM with LiteRT on the validation images (see
+            :mod:`edgecnn.training.export.micro`) and write ``<stem>_data.cc/.h`` and ``<stem>_ops.h`` beside it.
+        input_rgb: Fold a fixed RGB-to-grey conversion into a grey model so that it takes RGB (for frameworks
+            that only feed RGB, such as MediaPipe); calibration and verification then use RGB images.
+        name: Model name in the standard metadata (default: ``<arch>_<alpha>_<size>_<scheme>``).
+        description: Its description (default: classes, network, input and scheme in one paragraph).
+        model_version: Its version (default "1").
+        author: Its author (default: not set).
+        license: Its licence (default: not set).
         log: Receives one progress line per step (default: stderr).
 
     Raises:
-        EdgeCNNError: Any unusable input or a conversion the scheme cannot do (one line).
+        EdgeCNNError: Any unusable input or a conversion the scheme cannot do (one line); with ``micro``, a
+            missing ``tflite_micro`` or a model TFLM cannot run.
         AccuracyDropError: With ``strict``, when verification fails.
+        MicroAgreementError: With ``micro``, when TFLM's top-1 agrees with LiteRT's on too few images.
     """
+    if micro:
+        from edgecnn.device.micro import import_tflm_runtime
+        from edgecnn.training.export.micro import micro_io
+
+        io = micro_io(resolve(quantize, io)[0].name, io)
+        import_tflm_runtime()  # fail before the conversion when TFLM is missing
     scheme, io = resolve(quantize, io)
     if per_tensor and scheme.name not in PER_TENSOR_SCHEMES:
         raise EdgeCNNError(
@@ -224,7 +259,7 @@ def export(
         raise EdgeCNNError(f"--calib-samples must be >= 1. Received {calib_samples}")
     if verify and verify_samples < 1:
         raise EdgeCNNError(f"--verify-samples must be >= 1. Received {verify_samples}")
-    steps = Steps(log)
+    steps = Steps(log, Steps.NAMES[:-1] + ("micro", "write") if micro else None)
     warnings: list[str] = []
     src = resolve_source(source)
     out = resolve_output(output, src, scheme, io)
@@ -247,6 +282,9 @@ def export(
             f"({spec.height}x{spec.width}x{spec.channels}, {classes} classes, "
             f"{model.count_params():,} parameters)"
         )
+        if input_rgb:
+            model, spec = fold_rgb_to_gray(model), rgb_preprocessing(spec)
+            record["detail"] += ", RGB-to-grey folded in: RGB input"
 
     calibration = None
     calib_source = calib_data if calib_data is not None else src.data
@@ -282,7 +320,7 @@ def export(
 
     metrics: dict[str, Any] = {"training": src.metrics} if src.metrics else {}
     extra = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_now(),
         "export": {
             "source": str(src.run_path or src.model_path),
             "scheme": scheme.name,
@@ -296,6 +334,8 @@ def export(
     }
     info = src.model_info
     extra.update({key: info[key] for key in ARCH_KNOBS if key in info})
+    if input_rgb:
+        extra["input_conversion"] = folded_record()
     metadata = ModelMetadata(
         labels=labels,
         preprocessing=spec,
@@ -306,13 +346,35 @@ def export(
         metrics=metrics,
         extra=extra,
     )
+    card = model_card(
+        arch=info.get("arch") or model.name,
+        alpha=info.get("alpha"),
+        spec=spec,
+        labels=labels,
+        scheme=scheme.name,
+        io=io,
+        input_rgb=input_rgb,
+        name=name,
+        description=description,
+        version=model_version,
+        author=author,
+        license=license,
+    )
+    standard = for_export(
+        card, spec, labels, input_dtype=quant["input_dtype"], output_dtype=quant["output_dtype"], output=metadata.output
+    )
 
     verification = None
+    micro_record = None
+    x = y = None
     with atomic_path(out) as tmp:
         with steps.step("embed metadata") as record:
-            model_bytes = embed_metadata(conversion.model_bytes, metadata)
+            model_bytes = embed_metadata(conversion.model_bytes, metadata, standard)
             tmp.write_bytes(model_bytes)
-            record["detail"] = f"{len(labels)} labels, preprocessing, quantisation ({_size(len(model_bytes))})"
+            record["detail"] = (
+                f"{len(labels)} labels, preprocessing, quantisation; standard TFLite metadata "
+                f"{standard.color_space} with labels.txt packed ({_size(len(model_bytes))})"
+            )
 
         with steps.step("verify") as record:
             verify_source = src.data if src.data is not None else calib_data
@@ -356,13 +418,32 @@ def export(
                             f"nothing written"
                         )
 
+        if micro:
+            from edgecnn.training.export.micro import agreement_error, check_micro, summary_line
+
+            with steps.step("micro") as record:
+                micro_record = check_micro(tmp, x, y)
+                record["detail"] = summary_line(micro_record)
+                if micro_record["verification"] and not micro_record["verification"]["passed"]:
+                    raise agreement_error(micro_record)
+                if micro_record["verification"] is None and verify:
+                    warnings.append("TFLite Micro not compared with LiteRT: no validation images")
+            from edgecnn.training.export.micro import metadata_record
+
+            extra["micro"] = metadata_record(micro_record)
+
         with steps.step("write") as record:
             metadata.metrics = metrics
-            model_bytes = embed_metadata(conversion.model_bytes, metadata)
+            model_bytes = embed_metadata(conversion.model_bytes, metadata, standard)
             tmp.write_bytes(model_bytes)
             record["detail"] = f"{out} ({_size(len(model_bytes))})"
-    labels_path = out.parent / "labels.txt"
-    write_text_atomic(labels_path, "\n".join(labels) + "\n")
+    labels_path = write_labels(out.parent / LABELS_FILE, labels)
+    micro_sources = None
+    if micro:
+        from edgecnn.modelfile.micro_sources import write_micro_sources
+
+        micro_sources = write_micro_sources(out)
+        micro_record = {**micro_record, "flash_bytes": len(model_bytes)}
     return ExportResult(
         output=out,
         labels_path=labels_path,
@@ -372,6 +453,9 @@ def export(
         quantization=quant,
         verification=verification,
         metadata=metadata.to_dict(),
+        standard_metadata=standard.to_dict(),
         steps=steps.records,
         warnings=warnings,
+        micro=micro_record,
+        micro_sources=micro_sources,
     )

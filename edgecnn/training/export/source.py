@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.labels import LABELS_FILE, read_labels
 from edgecnn.core.preprocessing import Preprocessing
 from edgecnn.training.runs import is_run_dir
 
@@ -79,11 +80,8 @@ def resolve_source(path: str | os.PathLike) -> ExportSource:
         raise EdgeCNNError(f"expected a run directory or a .keras model file. Received {path}")
     if is_run_dir(path.parent):
         return _from_run(path.parent, path)
-    labels_file = path.parent / "labels.txt"
-    labels = None
-    if labels_file.is_file():
-        labels = [line.strip() for line in labels_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return ExportSource(model_path=path, labels=labels)
+    labels_file = path.parent / LABELS_FILE
+    return ExportSource(model_path=path, labels=read_labels(labels_file) if labels_file.is_file() else None)
 
 
 def load_keras_model(path: Path):

@@ -11,25 +11,18 @@ from typing import Any
 
 import numpy as np
 
+from edgecnn.training.evaluate import keras_probabilities, top_k_accuracy
+
 #: Accuracy drop (fraction, Keras minus TFLite) above which export warns, and fails with ``--strict``.
 MAX_ACCURACY_DROP = 0.02
-
-
-def keras_probabilities(model, pixels: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities of a Keras model for raw ``uint8`` model pixels (``NxHxWxC``)."""
-    out = [
-        np.asarray(model(pixels[i : i + batch_size].astype(np.float32), training=False))
-        for i in range(0, len(pixels), batch_size)
-    ]
-    return np.concatenate(out).astype(np.float32)
 
 
 def compare(keras_probs: np.ndarray, tflite_probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """Accuracy of each side, top-1 agreement and probability differences, JSON-ready."""
     keras_top, tflite_top = keras_probs.argmax(axis=1), tflite_probs.argmax(axis=1)
     diff = np.abs(keras_probs - tflite_probs)
-    keras_acc = float(np.mean(keras_top == labels))
-    tflite_acc = float(np.mean(tflite_top == labels))
+    keras_acc = top_k_accuracy(keras_probs, labels)
+    tflite_acc = top_k_accuracy(tflite_probs, labels)
     return {
         "samples": len(labels),
         "keras_accuracy": keras_acc,

@@ -83,6 +83,8 @@ class RunCheckpoint(keras.callbacks.Callback):
         bare_model: A model with the same architecture and no optimizer, for ``best.keras``.
         steps_per_epoch: Optimizer steps in one epoch (saved for resuming the schedule).
         images_per_epoch: Training images in one epoch (for images/s).
+        student: The model to save when the fitted one wraps it (a distiller: its student, compiled with the
+            same optimizer); None saves the fitted model.
     """
 
     def __init__(
@@ -95,8 +97,10 @@ class RunCheckpoint(keras.callbacks.Callback):
         bare_model,
         steps_per_epoch: int,
         images_per_epoch: int,
+        student=None,
     ) -> None:
         super().__init__()
+        self.student = student
         self.run_dir = run_dir
         self.monitor = monitor
         self.state = dict(state)
@@ -111,6 +115,11 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.bare_model = bare_model
         self.images_per_epoch = images_per_epoch
         self._epoch_start = 0.0
+
+    @property
+    def saved_model(self):
+        """The model written to ``best.keras`` / ``last.keras``."""
+        return self.student or self.model
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self._epoch_start = time.perf_counter()
@@ -135,7 +144,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         if value is not None and (self.state["best"] is None or float(value) > self.state["best"]):
             self.state["best"] = float(value)
             self.state["best_epoch"] = epoch + 1
-            self.bare_model.set_weights(self.model.get_weights())
+            self.bare_model.set_weights(self.saved_model.get_weights())
             save_model_atomic(self.bare_model, self.run_dir / runs.BEST)
         self.state["epoch"] = epoch + 1
         self.save_last()
@@ -144,6 +153,6 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def save_last(self, interrupted: bool = False) -> None:
         """Writes ``last.keras`` then ``state.json`` (which names the epochs it completes)."""
-        save_model_atomic(self.model, self.run_dir / runs.LAST)
+        save_model_atomic(self.saved_model, self.run_dir / runs.LAST)
         self.state["interrupted"] = interrupted
         write_json_atomic(self.run_dir / runs.STATE, self.state)

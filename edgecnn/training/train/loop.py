@@ -7,11 +7,14 @@ directory current after every epoch and finally scores the best model on the tes
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import math
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,11 @@ import numpy as np
 
 from edgecnn import __version__
 from edgecnn.core.errors import EdgeCNNError
-from edgecnn.core.files import write_json_atomic, write_text_atomic
+from edgecnn.core.files import write_json_atomic
+from edgecnn.core.labels import write_labels
+from edgecnn.core.logs import echo
 from edgecnn.core.preprocessing import RESIZE_MODES, Preprocessing
+from edgecnn.core.timestamps import utc_now
 from edgecnn.training import runs
 from edgecnn.training._tf import import_tf
 from edgecnn.training.data import data_config, make_splits, open_source, prepare_split, resolve_split
@@ -79,6 +85,31 @@ def _check_options(
         raise EdgeCNNError(f"label_smoothing must be in [0, 1). Received label_smoothing={label_smoothing!r}")
     if resize_mode not in RESIZE_MODES:
         raise EdgeCNNError(f"resize_mode must be one of {', '.join(RESIZE_MODES)}. Received {resize_mode!r}")
+
+
+def _check_recipe(
+    augment: bool,
+    translate: float | None,
+    crop_pad: int | None,
+    erase: float | None,
+    warmup_epochs: float | None,
+    weight_decay: float | None,
+    schedule: str,
+) -> None:
+    given = {"translate": translate, "crop_pad": crop_pad, "erase": erase}
+    if not augment and any(v for v in given.values()):
+        name = next(k for k, v in given.items() if v)
+        raise EdgeCNNError(f"--{name.replace('_', '-')} needs augmentation on (it was turned off with --no-augment)")
+    Augment(**{k: v for k, v in given.items() if v is not None})  # validates the values
+    if warmup_epochs is not None:
+        if not (isinstance(warmup_epochs, int | float) and math.isfinite(warmup_epochs) and warmup_epochs >= 0):
+            raise EdgeCNNError(f"warmup_epochs must be a number >= 0. Received warmup_epochs={warmup_epochs!r}")
+        if schedule != "cosine":
+            raise EdgeCNNError(f"warmup_epochs applies to the cosine schedule, not {schedule}")
+    if weight_decay is not None and not (
+        isinstance(weight_decay, int | float) and math.isfinite(weight_decay) and weight_decay >= 0
+    ):
+        raise EdgeCNNError(f"weight_decay must be a number >= 0. Received weight_decay={weight_decay!r}")
 
 
 def _check_run_dir(out: Path, *, resume: bool, force: bool) -> None:
@@ -256,11 +287,6 @@ class _SkippedFilesWarning(keras.callbacks.Callback):
             self.done = True
 
 
-def _echo(progress: bool, message: str) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
 def _model_record(
     info, height: int, width: int, channels: int, classes: int, alpha: float, dropout, separable, knobs: dict
 ):
@@ -296,6 +322,49 @@ def build_from_record(model: dict[str, Any]):
     )
 
 
+def _files_of(out: Path) -> dict[str, tuple[int, int]]:
+    """``(inode, mtime)`` of the run files in ``out``: what tells a file written since apart from an old one."""
+    found = {}
+    for name in RUN_FILES:
+        try:
+            stat = (out / name).stat()
+        except OSError:
+            continue
+        found[name] = (stat.st_ino, stat.st_mtime_ns)
+    return found
+
+
+def _nothing_left_on_early_failure(func):
+    """Makes a new run that fails before its first checkpoint remove what it wrote into ``out``.
+
+    A start that fails (no network for ``--weights imagenet``, an unreadable teacher, an error in the first
+    epoch) would otherwise leave ``config.json`` and ``labels.txt`` behind, and the retry would be refused as a
+    non-empty run directory. Files the call did not write, and every file of a resumed run, are kept.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        out, resume = Path(bound.arguments["out"]), bound.arguments.get("resume", False)
+        existed = out.is_dir()
+        before = _files_of(out)
+        try:
+            return func(*args, **kwargs)
+        except BaseException:
+            after = _files_of(out)
+            wrote_checkpoint = runs.LAST in after and after[runs.LAST] != before.get(runs.LAST)
+            if not resume and not wrote_checkpoint:
+                for name, stamp in after.items():
+                    if before.get(name) != stamp:
+                        (out / name).unlink(missing_ok=True)
+                if not existed and out.is_dir() and not any(out.iterdir()):
+                    out.rmdir()
+            raise
+
+    return wrapper
+
+
+@_nothing_left_on_early_failure
 def train(
     arch: str,
     data: str,
@@ -330,6 +399,14 @@ def train(
     force: bool = False,
     callbacks: list | None = None,
     stream: bool | None = None,
+    translate: float | None = None,
+    crop_pad: int | None = None,
+    erase: float | None = None,
+    warmup_epochs: float | None = None,
+    weight_decay: float | None = None,
+    teacher: str | Path | None = None,
+    distill_temperature: float | None = None,
+    distill_weight: float | None = None,
 ) -> dict[str, Any]:
     """Trains a zoo model on a data source and writes a run directory.
 
@@ -365,10 +442,21 @@ def train(
             for the paper's.
         scale_head: Scale the head with ``alpha`` at every width.
         depth: Depth multiplier in (0, 1]: each stage keeps ``ceil(repeats * depth)`` blocks.
-        progress: Print progress (a Keras progress bar per epoch) on stderr.
+        progress: Print progress on stderr: a Keras progress bar per epoch and a line per stage (through
+            :func:`edgecnn.core.logs.echo`, so ``--quiet`` also silences them).
         force: Start over in a non-empty ``out`` (removes the previous run's files).
         callbacks: Extra Keras callbacks.
         stream: Decode image folders on the fly (True), into memory (False) or by size (None).
+        translate: Largest random shift as a fraction of the side; None for the data's default (folders 0.1,
+            curated sets 0). Needs ``augment``.
+        crop_pad: Random crop after zero-padding every side by this many pixels; None for the default (off).
+        erase: Random-erasing probability; None for the default (off).
+        warmup_epochs: Linear warm-up of the cosine schedule in epochs; None for one epoch (at most 10% of the run).
+        weight_decay: Decoupled weight decay (not on biases/BatchNorm); None for the optimizer's (adamw 0.02).
+        teacher: Distil from this run directory or ``.keras`` model (see :mod:`edgecnn.training.train.distill`);
+            recorded in ``config.json`` and reloaded on resume.
+        distill_temperature: Softmax temperature of the distillation term (default 3, Keras').
+        distill_weight: Weight of the distillation term; the labels' loss gets the rest (default 0.5).
 
     Returns:
         The content of ``metrics.json``.
@@ -380,10 +468,15 @@ def train(
     from edgecnn.training.zoo import get_arch_info, load_pretrained, validate_build_args, validate_knobs
     from edgecnn.training.zoo.transfer import HEAD_LAYERS
 
+    def say(message: str) -> None:
+        if progress:
+            echo(message)
+
     out = Path(out)
     _check_run_dir(out, resume=resume, force=force)
     state: dict[str, Any] = {}
     history: list[dict[str, Any]] = []
+    loaded_teacher = None
     if resume:
         run = runs.load_run(out)
         config = run.config
@@ -402,6 +495,12 @@ def train(
         )
         batch_size, schedule, optimizer = opts["batch_size"], opts["schedule"], opts["optimizer"]
         lr, label_smoothing, augment_cfg = opts["lr"], opts["label_smoothing"], opts["augment"]
+        # Options recorded since the run's edgecnn version may be missing: today's defaults (None) apply.
+        warmup_epochs, weight_decay, distill_cfg = (
+            opts.get("warmup_epochs"),
+            opts.get("weight_decay"),
+            opts.get("distill"),
+        )
         spec = Preprocessing.from_dict(config["preprocessing"])
         model_record = config["model"]
         if state.get("epoch", 0) >= epochs:
@@ -410,7 +509,10 @@ def train(
             )
     else:
         _check_options(epochs, batch_size, lr, schedule, optimizer, label_smoothing, resize_mode)
-        info, (height, width) = validate_build_args(arch, alpha, size, channels or 1)
+        _check_recipe(augment, translate, crop_pad, erase, warmup_epochs, weight_decay, schedule)
+        if teacher is None and (distill_temperature is not None or distill_weight is not None):
+            raise EdgeCNNError("--distill-temperature and --distill-weight need --teacher")
+        info, (height, width) = validate_build_args(arch, alpha, size, channels or 1, stem_stride=stem_stride)
         knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
         if weights and knobs["depth"] != 1.0:
             # Fewer blocks renumber the layers, so a transfer by name would pair the wrong blocks.
@@ -425,18 +527,34 @@ def train(
     splits = make_splits(source, val_split=val_split, seed=seed, max_samples=max_samples)
     if not resume:
         channels = channels or source.channels
-        info, (height, width) = validate_build_args(arch, alpha, size, channels, source.num_classes)
+        info, (height, width) = validate_build_args(
+            arch, alpha, size, channels, source.num_classes, stem_stride=stem_stride
+        )
         spec = Preprocessing.for_model((height, width), channels, resize_mode)
         lr = float(lr) if lr is not None else default_lr(optimizer, batch_size, info.name)
         augment_cfg = (
-            Augment.for_source(source.kind, flip=source.flip if flip is None else flip).to_dict() if augment else None
+            Augment.for_source(source.kind, flip=source.flip if flip is None else flip)
+            .with_options(translate=translate, crop_pad=crop_pad, erase=erase)
+            .to_dict()
+            if augment
+            else None
         )
+        distill_cfg = None
+        if teacher is not None:
+            from edgecnn.training.train.distill import DEFAULT_TEMPERATURE, DEFAULT_WEIGHT, load_teacher
+
+            loaded_teacher = load_teacher(teacher, list(source.labels))
+            distill_cfg = {
+                "teacher": loaded_teacher.record,
+                "temperature": float(DEFAULT_TEMPERATURE if distill_temperature is None else distill_temperature),
+                "weight": float(DEFAULT_WEIGHT if distill_weight is None else distill_weight),
+            }
         model_record = _model_record(
             info, height, width, channels, source.num_classes, alpha, dropout, separable, knobs
         )
         config = {
             "edgecnn_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "created": utc_now(),
             "model": model_record,
             "preprocessing": spec.to_dict(),
             "data": data_config(source, val_split=val_split, seed=seed, max_samples=max_samples),
@@ -452,17 +570,20 @@ def train(
                 "freeze_backbone": freeze_backbone,
                 "fine_tune_at": fine_tune_at,
                 "augment": augment_cfg,
+                "warmup_epochs": warmup_epochs,
+                "weight_decay": weight_decay,
+                "distill": distill_cfg,
                 "seed": seed,
             },
         }
         _reset_run_dir(out)
-        write_text_atomic(out / runs.LABELS, "".join(f"{label}\n" for label in source.labels))
+        write_labels(out / runs.LABELS, source.labels)
     elif list(source.labels) != list(config["labels"]):
         raise EdgeCNNError(f"the classes of {source.location} changed since {out} was started")
     write_json_atomic(out / runs.CONFIG, config)
 
     augment_obj = Augment.from_dict(augment_cfg) if augment_cfg else None
-    _echo(progress, f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
+    say(f"data: {source.describe()}; input {spec.height}x{spec.width}x{spec.channels}")
     inputs = _build_inputs(
         splits,
         spec,
@@ -480,8 +601,7 @@ def train(
     family = get_arch_info(model_record["arch"]).family
     if not resume and weights:
         report = load_pretrained(model, model_record["arch"], model_record["alpha"], weights)
-        _echo(
-            progress,
+        say(
             f"weights: {len(report.copied)} layers from {weights}"
             + (f", {', '.join(report.skipped)} re-initialised" if report.skipped else ""),
         )
@@ -492,16 +612,21 @@ def train(
         fine_tune_at=config["train"]["fine_tune_at"],
     )
     if frozen:
-        _echo(progress, f"frozen: the first {frozen} layers")
+        say(f"frozen: the first {frozen} layers")
     model.compile(
-        optimizer=make_optimizer(optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch)),
+        optimizer=make_optimizer(
+            optimizer, make_schedule(schedule, lr, total_steps, inputs.steps_per_epoch, warmup_epochs), weight_decay
+        ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
+    trained = model
+    if distill_cfg:
+        trained = _distiller(model, loaded_teacher, distill_cfg, label_smoothing, say)
     initial_epoch = 0
     if resume:
         initial_epoch = _restore(model, out / runs.LAST, int(state.get("epoch", 0)), inputs.steps_per_epoch)
-        _echo(progress, f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
+        say(f"resuming {out} at epoch {initial_epoch + 1}/{epochs}")
 
     bare = keras.models.clone_model(model)
     monitor = "val_accuracy" if inputs.val is not None else "accuracy"
@@ -513,19 +638,20 @@ def train(
         bare_model=bare,
         steps_per_epoch=inputs.steps_per_epoch,
         images_per_epoch=inputs.n_train,
+        student=model if trained is not model else None,
     )
     clock = _ThroughputClock()
     extra = [_SkippedFilesWarning(inputs.loader, source.location)] if inputs.loader else []
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     try:
         validation = PreciseBNValidation(
-            inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES, seed=seed
+            inputs.bn_images, inputs.val, batch_size=batch_size, max_batches=BN_BATCHES, seed=seed, model=model
         )
         with warnings.catch_warnings():
             # Streamed folders have an unknown number of batches (unreadable files are dropped on the fly);
             # Keras warns when it first runs out of them, which is how it learns the epoch length.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            model.fit(
+            trained.fit(
                 inputs.train,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
@@ -535,10 +661,12 @@ def train(
             )
     except KeyboardInterrupt:
         checkpoint.save_last(interrupted=True)
-        _echo(
-            True,
-            f"interrupted after epoch {checkpoint.state['epoch']}; continue with: edgecnn train "
-            f"{model_record['arch']} --out {out} --resume --epochs {epochs}",
+        log.warning(
+            "interrupted after epoch %d; continue with: edgecnn train %s --out %s --resume --epochs %d",
+            checkpoint.state["epoch"],
+            model_record["arch"],
+            out,
+            epochs,
         )
         raise
 
@@ -546,8 +674,7 @@ def train(
         out, splits, spec, source, inputs, checkpoint, clock, epochs - initial_epoch, model_record["arch"], batch_size
     )
     write_json_atomic(out / runs.METRICS, metrics)
-    _echo(
-        progress,
+    say(
         f"done: val accuracy {metrics['val_accuracy']}, {metrics['eval_split']} accuracy "
         f"{metrics['test_accuracy']} -> {out}",
     )
@@ -569,6 +696,31 @@ def _restore(model, last_path: Path, epochs_done: int, steps_per_epoch: int) -> 
     return epochs_done
 
 
+def _distiller(model, teacher, distill_cfg: dict[str, Any], label_smoothing: float, say: Callable[[str], None]):
+    """Wraps ``model`` and the teacher (loaded now from the run's record when None) in a compiled Distiller.
+
+    It shares ``model``'s optimizer, so ``last.keras`` (the student, saved with that optimizer) resumes it.
+    """
+    from edgecnn.training.train.distill import make_distiller, reload_teacher
+
+    teacher = teacher or reload_teacher(distill_cfg["teacher"])
+    record = teacher.record
+    accuracy = f", {100 * record['accuracy']:.2f}% {record['accuracy_split']}" if record.get("accuracy") else ""
+    say(
+        f"teacher: {record['arch']} from {record['path']}{accuracy}; temperature {distill_cfg['temperature']:g}, "
+        f"weight {distill_cfg['weight']:g}",
+    )
+    distiller = make_distiller(
+        model, teacher.model, temperature=distill_cfg["temperature"], weight=distill_cfg["weight"]
+    )
+    distiller.compile(
+        optimizer=model.optimizer,
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    return distiller
+
+
 def _final_metrics(
     out: Path,
     splits,
@@ -581,12 +733,12 @@ def _final_metrics(
     arch: str,
     batch_size: int,
 ) -> dict[str, Any]:
-    from edgecnn.training.evaluate import score
+    from edgecnn.training.evaluate import keras_probabilities, score
 
     best_model = load_model(out / runs.BEST)
     eval_split = resolve_split(splits, "test", source.location) if ("test" in splits or "val" in splits) else "train"
     x, y = prepare_split(splits[eval_split], spec, where=f"{source.location} ({eval_split})")
-    probs = best_model.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+    probs = keras_probabilities(best_model, x, batch_size)
     scores = score(probs, y, source.labels)
     state = checkpoint.state
     images_per_s = inputs.n_train * session_epochs / clock.train_seconds if clock.train_seconds > 0 else None

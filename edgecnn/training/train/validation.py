@@ -72,12 +72,22 @@ class PreciseBNValidation(keras.callbacks.Callback):
         batch_size: Images per BatchNorm batch.
         max_batches: How many batches to average.
         seed: Seed of the BatchNorm batch selection.
+        model: The model to recalibrate and validate when it is not the one being fitted (a distiller's student);
+            None for the fitted model.
     """
 
     def __init__(
-        self, bn_images: np.ndarray | None, val_data, *, batch_size: int, max_batches: int = 50, seed: int = 0
+        self,
+        bn_images: np.ndarray | None,
+        val_data,
+        *,
+        batch_size: int,
+        max_batches: int = 50,
+        seed: int = 0,
+        model=None,
     ) -> None:
         super().__init__()
+        self.student = model
         self.val_data = val_data
         self.batches: list[np.ndarray] = []
         if bn_images is not None and len(bn_images):
@@ -89,11 +99,12 @@ class PreciseBNValidation(keras.callbacks.Callback):
         self._recalibrate = None
 
     def on_epoch_end(self, epoch, logs=None):
+        model = self.student or self.model
         if self.batches:
             if self._recalibrate is None:
-                self._recalibrate = BatchNormRecalibrator(self.model)
+                self._recalibrate = BatchNormRecalibrator(model)
             self._recalibrate(tf.constant(self.bn_images[i].astype(np.float32)) for i in self.batches)
         if self.val_data is not None and logs is not None:
-            result = self.model.evaluate(self.val_data, verbose=0, return_dict=True)
+            result = model.evaluate(self.val_data, verbose=0, return_dict=True)
             logs["val_loss"] = float(result["loss"])
             logs["val_accuracy"] = float(result["accuracy"])

@@ -1,4 +1,5 @@
-"""The model zoo: MobileNet V1/V2/V3 and SqueezeNet 1.0/1.1 as Keras 3 models, architecture as data.
+"""The model zoo as Keras 3 models, architecture as data: MobileNet V1/V2/V3, SqueezeNet 1.0/1.1 and the classic
+baselines (AlexNet, VGG-16/19, GoogLeNet, ResNet-18/50, ResNeXt-50 32x4d, the Keras CIFAR-10 CNN).
 
 Importing this package does not import TensorFlow: the registry (:func:`list_models`, :func:`get_arch_info`,
 :func:`validate_build_args`) is plain Python and the Keras builders load TensorFlow on first use.
@@ -103,11 +104,14 @@ def build_model(
     from edgecnn.core.errors import EdgeCNNError
     from edgecnn.training.zoo.blocks import BuildConfig
 
-    info, (height, width) = validate_build_args(arch, alpha, size, channels, classes)
+    knobs = validate_knobs(arch, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+    info, (height, width) = validate_build_args(arch, alpha, size, channels, classes, stem_stride=stem_stride)
     rate = info.default_dropout if dropout is None else dropout
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
         raise EdgeCNNError(f"dropout must be in [0, 1). Received dropout={dropout!r}")
-    knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
+    separable = info.default_separable if separable is None else bool(separable)
+    if separable not in info.separable_options:
+        raise EdgeCNNError(f"{info.name} has no depthwise-separable variant. Received separable={separable!r}")
     cfg = BuildConfig(
         arch=info.name,
         alpha=float(alpha),
@@ -116,7 +120,7 @@ def build_model(
         channels=channels,
         classes=classes,
         dropout=float(rate),
-        separable=info.default_separable if separable is None else bool(separable),
+        separable=separable,
         include_preprocessing=bool(include_preprocessing),
         **knobs,
     )

@@ -1,8 +1,9 @@
 """Generic Keras block builders shared by every family in the zoo (one builder per block kind).
 
-Each family module (``mobilenet_v1``, ``mobilenet_v2``, ``mobilenet_v3``, ``squeezenet``) holds a short table of
-block specs and turns it into layers with these functions. Layer names follow ``keras.applications`` so that
-weights transfer by name and TFLite tensor names stay readable. TensorFlow is imported on first call only.
+Each family module (``mobilenet_v1``, ``mobilenet_v2``, ``mobilenet_v3``, ``squeezenet``, ``plain``, ``googlenet``,
+``resnet``) holds a short table of block specs and turns it into layers with these functions. Layer names follow
+``keras.applications`` so that weights transfer by name and TFLite tensor names stay readable. TensorFlow is
+imported on first call only.
 """
 
 from __future__ import annotations
@@ -147,9 +148,73 @@ def stride_padding(x, kernel: int, stride: int, style: str, name: str):
     return _layers().ZeroPadding2D(pad, name=name)(x), "valid"
 
 
-def conv(x, filters: int, kernel: int, *, name: str, stride: int = 1, padding: str = "same", use_bias: bool = False):
-    """A plain 2-D convolution (no bias by default: BatchNorm follows)."""
-    return _layers().Conv2D(filters, kernel, strides=stride, padding=padding, use_bias=use_bias, name=name)(x)
+def conv(
+    x,
+    filters: int,
+    kernel: int,
+    *,
+    name: str,
+    stride: int = 1,
+    padding: str = "same",
+    use_bias: bool = False,
+    groups: int = 1,
+):
+    """A plain 2-D convolution (no bias by default: BatchNorm follows); ``groups`` > 1 for a grouped one."""
+    return _layers().Conv2D(
+        filters, kernel, strides=stride, padding=padding, use_bias=use_bias, groups=groups, name=name
+    )(x)
+
+
+def conv_act(
+    x,
+    filters: int,
+    kernel: int,
+    *,
+    name: str,
+    stride: int = 1,
+    padding: int | str = "same",
+    bn: bool = True,
+    act: str | None = "relu",
+    groups: int = 1,
+):
+    """Convolution, then BatchNorm (``bn=True``; the convolution has no bias) or a bias, then the activation.
+
+    Args:
+        padding: ``"same"``, ``"valid"``, or an int: that many zero rows/columns on every side, then ``"valid"``
+            (torchvision's ``padding=p``, e.g. AlexNet's 11x11/4 stem with ``p=2``).
+        bn: BatchNorm after the convolution (layers ``<name>_conv``, ``<name>_bn``, ``<name>_relu``); without it
+            the convolution itself is named ``name`` and has a bias.
+    """
+    if isinstance(padding, int):
+        x = _layers().ZeroPadding2D(padding, name=f"{name}_pad")(x) if padding else x
+        padding = "valid"
+    if bn:
+        x = conv(x, filters, kernel, stride=stride, padding=padding, groups=groups, name=f"{name}_conv")
+        x = batch_norm(x, f"{name}_bn")
+    else:
+        x = conv(x, filters, kernel, stride=stride, padding=padding, groups=groups, use_bias=True, name=name)
+    return activation(x, act, name)
+
+
+def max_pool(x, size: int, stride: int, *, name: str, ceil: bool = False, padding: str = "valid"):
+    """Max pooling; ``ceil=True`` rounds the output size up like Caffe / PyTorch's ``ceil_mode=True``.
+
+    Ceil rounding is emulated with zero padding at the bottom and right, which is exact after a ReLU (every window
+    keeps at least one real value and all values are >= 0). ``padding="same"`` is torchvision's ``padding=k//2``
+    for odd kernels (padded values never win).
+    """
+    layers = _layers()
+    if ceil:
+        pad_h, pad_w = ((-(x.shape[1] - size)) % stride, (-(x.shape[2] - size)) % stride)
+        if pad_h or pad_w:
+            x = layers.ZeroPadding2D(((0, pad_h), (0, pad_w)), name=f"{name}_pad")(x)
+    return layers.MaxPooling2D(size, strides=stride, padding=padding, name=name)(x)
+
+
+def dense(x, units: int, *, name: str, act: str | None = None):
+    """A fully connected layer with bias, then the activation (layer ``<name>_<act>``)."""
+    x = _layers().Dense(units, name=name)(x)
+    return activation(x, act, name)
 
 
 def depthwise(x, kernel: int, *, name: str, stride: int = 1, padding: str = "same", use_bias: bool = False):

@@ -79,6 +79,9 @@ class ArchInfo:
         normalization: How pixels are normalised (always in-model here; see :data:`NORMALIZATION`).
         head: The wide layer between the last stage and the classifier that ``head_width`` / ``scale_head``
             resize, with its paper width and rule, or None where the last stage feeds the classifier directly.
+        stem_strides: The ``stem_stride`` values the architecture accepts (2 always means the paper's stem).
+        min_size_stem1: Smallest input side with ``stem_stride=1`` when it differs from ``min_size``.
+        separable_options: The ``separable`` values the architecture has a variant for.
     """
 
     name: str
@@ -96,6 +99,13 @@ class ArchInfo:
     imagenet_sizes: tuple[int, ...] = ()
     normalization: dict = field(default_factory=lambda: dict(NORMALIZATION))
     head: str | None = None
+    stem_strides: tuple[int, ...] = STEM_STRIDES
+    min_size_stem1: int | None = None
+    separable_options: tuple[bool, ...] = (True, False)
+
+    def min_side(self, stem_stride: int = 2) -> int:
+        """The smallest input side for a stem stride."""
+        return self.min_size_stem1 if stem_stride == 1 and self.min_size_stem1 else self.min_size
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (for ``edgecnn models --json`` and the export metadata)."""
@@ -114,6 +124,8 @@ class ArchInfo:
             "imagenet_sizes": list(self.imagenet_sizes),
             "normalization": dict(self.normalization),
             "head": self.head,
+            "stem_strides": list(self.stem_strides),
+            "min_size_stem1": self.min_side(1),
         }
 
 
@@ -121,6 +133,15 @@ _V1_PAPER = "Howard et al. 2017, MobileNets (arXiv:1704.04861)"
 _V2_PAPER = "Sandler et al. 2018, MobileNetV2 (arXiv:1801.04381)"
 _V3_PAPER = "Howard et al. 2019, Searching for MobileNetV3 (arXiv:1905.02244)"
 _SQ_PAPER = "Iandola et al. 2016, SqueezeNet (arXiv:1602.07360)"
+_ALEX_PAPER = "Krizhevsky 2014, One weird trick for parallelizing CNNs (arXiv:1404.5997), torchvision's AlexNet"
+_VGG_PAPER = "Simonyan & Zisserman 2014, Very Deep Convolutional Networks (arXiv:1409.1556)"
+_GOOGLENET_PAPER = "Szegedy et al. 2014, Going Deeper with Convolutions (arXiv:1409.4842)"
+_RESNET_PAPER = "He et al. 2015, Deep Residual Learning (arXiv:1512.03385), torchvision's v1.5"
+_RESNEXT_PAPER = "Xie et al. 2016, Aggregated Residual Transformations (arXiv:1611.05431)"
+_CIFAR_CNN = "the Keras CIFAR-10 CNN example (keras-team/keras examples/cifar10_cnn.py)"
+_FC_HEAD = "fc1, fc2 (4096 channels, scaled with alpha)"
+#: What the classic baselines do not have: a depthwise-separable variant.
+_NO_SEPARABLE = {"default_separable": False, "separable_options": (False,)}
 
 _ARCHS = (
     ArchInfo(
@@ -184,6 +205,88 @@ _ARCHS = (
         default_separable=False,
         total_stride=16,
     ),
+    ArchInfo(
+        "alexnet",
+        "plain",
+        "AlexNet (torchvision): 5 convs (11x11/4 stem), 3 max-pools, two 4096 FC layers; no BatchNorm",
+        _ALEX_PAPER,
+        None,
+        default_dropout=0.5,
+        min_size=63,
+        min_size_stem1=32,
+        head=_FC_HEAD,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "vgg16",
+        "plain",
+        "VGG-16 (configuration D): 13 3x3 convs in 5 stages, two 4096 FC layers; no BatchNorm",
+        _VGG_PAPER,
+        None,
+        default_dropout=0.5,
+        head=_FC_HEAD,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "vgg19",
+        "plain",
+        "VGG-19 (configuration E): 16 3x3 convs in 5 stages, two 4096 FC layers; no BatchNorm",
+        _VGG_PAPER,
+        None,
+        default_dropout=0.5,
+        head=_FC_HEAD,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "googlenet",
+        "googlenet",
+        "GoogLeNet / Inception v1 (torchvision, no auxiliary heads): 9 inception modules, BatchNorm",
+        _GOOGLENET_PAPER,
+        None,
+        default_dropout=0.4,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "resnet18",
+        "resnet",
+        "ResNet-18: 8 basic residual blocks (two 3x3 convs), BatchNorm",
+        _RESNET_PAPER,
+        None,
+        default_dropout=0.0,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "resnet50",
+        "resnet",
+        "ResNet-50 (v1.5, stride on the 3x3): 16 bottleneck blocks, BatchNorm",
+        _RESNET_PAPER,
+        None,
+        default_dropout=0.0,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "resnext50_32x4d",
+        "resnet",
+        "ResNeXt-50 32x4d: ResNet-50 with 32-group 3x3 convs twice as wide",
+        _RESNEXT_PAPER,
+        None,
+        default_dropout=0.0,
+        **_NO_SEPARABLE,
+    ),
+    ArchInfo(
+        "cifar10_cnn",
+        "plain",
+        "The classic Keras CIFAR-10 tutorial CNN: conv32 x2, pool, conv64 x2, pool, dense 512; no BatchNorm",
+        _CIFAR_CNN,
+        None,
+        default_size=32,
+        default_dropout=0.5,
+        min_size=10,
+        total_stride=4,
+        head="fc1 (512 channels, scaled with alpha)",
+        stem_strides=(2,),
+        **_NO_SEPARABLE,
+    ),
 )
 
 REGISTRY: dict[str, ArchInfo] = {info.name: info for info in _ARCHS}
@@ -235,8 +338,12 @@ def validate_build_args(
     size: int | str | ImageSize | tuple[int, int] = 224,
     channels: int = 3,
     classes: int = 1000,
+    stem_stride: int = 2,
 ) -> tuple[ArchInfo, tuple[int, int]]:
     """Checks the arguments of :func:`edgecnn.training.zoo.build_model` without importing TensorFlow.
+
+    ``stem_stride`` only sets the smallest allowed size here (AlexNet's 11x11/4 stem needs 63 pixels, 32 with
+    stride 1); :func:`validate_knobs` checks the value itself.
 
     Returns:
         The architecture's :class:`ArchInfo` and the input's ``(height, width)`` (the Keras order; see
@@ -254,10 +361,13 @@ def validate_build_args(
             f"Received alpha={alpha!r}"
         )
     shape = input_size(size)
-    if min(shape.width, shape.height) < info.min_size:
+    least = info.min_side(stem_stride)
+    if min(shape.width, shape.height) < least:
+        stem = "" if least == info.min_size else f", stem stride {stem_stride}"
+        hint = f"; {info.min_side(1)} with stem stride 1" if info.min_side(1) < least else ""
         raise EdgeCNNError(
-            f"size must be at least {info.min_size}x{info.min_size} for {info.name} "
-            f"(total stride {info.total_stride}). Received size={shape}",
+            f"size must be at least {least}x{least} for {info.name} (total stride {info.total_stride}{stem}{hint}). "
+            f"Received size={shape}",
             param="size",
         )
     if isinstance(channels, bool) or channels not in (1, 3):
@@ -297,6 +407,11 @@ def validate_knobs(
     info = arch if isinstance(arch, ArchInfo) else get_arch_info(arch)
     if isinstance(stem_stride, bool) or stem_stride not in STEM_STRIDES:
         raise EdgeCNNError(f"stem stride must be 1 or 2. Received stem_stride={stem_stride!r}")
+    if stem_stride not in info.stem_strides:
+        raise EdgeCNNError(
+            f"{info.name} has no stem to adapt (it is built for small inputs); stem stride must be "
+            f"{' or '.join(str(s) for s in info.stem_strides)}. Received stem_stride={stem_stride!r}"
+        )
     if head_width is not None and (isinstance(head_width, bool) or not isinstance(head_width, int) or head_width < 1):
         raise EdgeCNNError(f"head width must be an integer >= 1. Received head_width={head_width!r}")
     if not isinstance(scale_head, bool):

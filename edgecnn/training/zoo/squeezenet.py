@@ -69,15 +69,6 @@ VARIANTS = {
 }
 
 
-def _ceil_max_pool(x, name: str):
-    """3x3/2 max pooling with Caffe's ceil rounding of the output size."""
-    layers = blocks._layers()
-    pad_h, pad_w = ((x.shape[1] - 3) % 2, (x.shape[2] - 3) % 2)
-    if pad_h or pad_w:
-        x = layers.ZeroPadding2D(((0, pad_h), (0, pad_w)), name=f"{name}_pad")(x)
-    return layers.MaxPooling2D(3, strides=2, padding="valid", name=name)(x)
-
-
 def _fire(x, fire: Fire, alpha: float, separable: bool, name: str):
     layers = blocks._layers()
     squeeze = make_divisible(fire.squeeze * alpha, 8)
@@ -113,7 +104,7 @@ def build(cfg: BuildConfig):
     fire_id, pool_id = 2, 1
     for item in cfg.stages(layout, key=lambda item: item == POOL):
         if item == POOL:
-            x = _ceil_max_pool(x, f"pool{pool_id}")
+            x = blocks.max_pool(x, 3, 2, ceil=True, name=f"pool{pool_id}")
         else:
             x = _fire(x, item, cfg.alpha, cfg.separable, f"fire{fire_id}")
             pool_id = fire_id

@@ -26,7 +26,7 @@ def summarize_model(
     Args:
         arch: Registered architecture name.
         alpha: Width multiplier.
-        size: Input side, ``(height, width)`` or ``"HxW"``; None for the architecture's default.
+        size: Input side, ``"WIDTHxHEIGHT"`` or a ``(height, width)`` pair; None for the architecture's default.
         channels: 1 or 3.
         classes: Number of classes.
         separable: Depthwise-separable convolutions; None for the architecture's default.
@@ -49,7 +49,7 @@ def summarize_model(
 
     info = get_arch_info(arch)
     _, (height, width) = validate_build_args(
-        info.name, alpha, info.default_size if size is None else size, channels, classes
+        info.name, alpha, info.default_size if size is None else size, channels, classes, stem_stride=stem_stride
     )
     knobs = validate_knobs(info, stem_stride=stem_stride, head_width=head_width, scale_head=scale_head, depth=depth)
     separable = info.default_separable if separable is None else separable

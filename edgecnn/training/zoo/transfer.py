@@ -23,6 +23,9 @@ HEAD_LAYERS = {
     "mobilenet_v2": ("predictions",),
     "mobilenet_v3": ("conv_2", "logits"),
     "squeezenet": ("conv10",),
+    "plain": ("logits",),
+    "googlenet": ("logits",),
+    "resnet": ("logits",),
 }
 _WEIGHT_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras")
 

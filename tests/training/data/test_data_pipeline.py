@@ -82,3 +82,40 @@ def test_stream_dataset_equals_prepare_and_skips_corrupt(image_folder):
     assert [p.endswith("broken.jpg") for p in loader.skipped] == [True]
     x_mem, _, _ = load_arrays({"source": str(image_folder), "val_split": 0.0}, spec)
     np.testing.assert_array_equal(xb, x_mem.astype(np.float32))  # streaming == in-memory, bit for bit
+
+
+def test_random_crop_is_a_zero_padded_shift_of_each_image():
+    images = np.random.default_rng(2).integers(1, 256, (12, 9, 11, 1)).astype(np.float32)
+    augment = pipeline.Augment(flip=False, translate=0, zoom=0, brightness=0, contrast=0, crop_pad=2)
+    out = pipeline.augment_batch(tf.constant(images), tf.constant([7, 8], tf.int64), augment).numpy()
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    shifts = []
+    for o, p in zip(out, padded, strict=True):
+        found = [(dy, dx) for dy in range(5) for dx in range(5) if np.array_equal(p[dy : dy + 9, dx : dx + 11], o)]
+        assert found, "not a crop of the padded image"
+        shifts.append(found[0])
+    assert len(set(shifts)) > 3  # offsets differ from image to image
+
+
+def test_random_erasing_replaces_one_rectangle_with_the_given_probability():
+    images = np.full((400, 16, 16, 1), 100.0, np.float32)
+    augment = pipeline.Augment(flip=False, translate=0, zoom=0, brightness=0, contrast=0, erase=0.5)
+    out = pipeline.augment_batch(tf.constant(images), tf.constant([1, 2], tf.int64), augment).numpy()
+    changed = out != images
+    erased = changed.any(axis=(1, 2, 3))
+    assert 0.4 < erased.mean() < 0.6
+    for mask in changed[erased][..., 0]:
+        rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        box = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        assert box.mean() > 0.95  # one rectangle (a random pixel may equal the old value)
+        assert 0.02 * 256 * 0.5 <= box.size <= 0.4 * 256 * 1.5
+
+
+def test_augment_options_are_checked_and_old_records_load_with_todays_defaults():
+    old = {"flip": True, "translate": 0.0, "zoom": 0.0, "brightness": 0.0, "contrast": 0.0}
+    augment = pipeline.Augment.from_dict(old)
+    assert augment.crop_pad == 0 and augment.erase == 0.0
+    assert augment.with_options(crop_pad=3, erase=None).crop_pad == 3
+    for bad, message in ((dict(crop_pad=-1), "crop_pad must be"), (dict(erase=1.5), "erase must be")):
+        with pytest.raises(pipeline.EdgeCNNError, match=message):
+            pipeline.Augment(**bad)

@@ -174,11 +174,11 @@ def test_interrupt_mid_export_leaves_no_file(tiny_keras, image_folder, tmp_path,
 
     calls = []
 
-    def interrupt_on_second(model_bytes, metadata):
+    def interrupt_on_second(model_bytes, metadata, standard=None):
         calls.append(1)
         if len(calls) == 2:  # the final embed, after verification: the temp file is complete by now
             raise KeyboardInterrupt
-        return writer.embed_metadata(model_bytes, metadata)
+        return writer.embed_metadata(model_bytes, metadata, standard)
 
     monkeypatch.setattr(exporter, "embed_metadata", interrupt_on_second)
     result = _run(

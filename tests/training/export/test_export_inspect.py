@@ -52,7 +52,7 @@ def ours_int8(tiny_keras, image_folder, tmp_path_factory):
 def test_inspect_our_file_text_and_json(ours_int8, helpers):
     text = runner.invoke(app, ["inspect", str(ours_int8)])
     assert text.exit_code == 0, text.output
-    assert "metadata: edgecnn/1" in text.stdout
+    assert "metadata: edgecnn/2" in text.stdout
     assert f"labels       3: {', '.join(helpers.classes)}" in text.stdout
     assert "quantisation int8" in text.stdout and "verified     on 9 val images" in text.stdout
     assert "scale 1, zero point 0" in text.stdout

@@ -154,3 +154,16 @@ def test_model_record_rebuilds_head_and_depth_and_older_runs_get_the_paper_model
     new = build_from_record({**record, "head_width": 128, "scale_head": False, "depth": 0.5})
     assert new.get_layer("Conv_1").filters == 128 and new.name.endswith("_head128_depth0.5")
     assert len([layer for layer in new.layers if layer.name.endswith("_project")]) == 11  # 17 blocks at depth 1
+
+
+def test_warmup_epochs_and_weight_decay():
+    assert float(schedules.make_schedule("cosine", 0.01, 100, 10, warmup_epochs=0)(0)) == pytest.approx(0.01)
+    two = schedules.make_schedule("cosine", 0.01, 100, 10, warmup_epochs=2)
+    assert two.warmup_steps == 20 and float(two(9)) == pytest.approx(0.005)
+    assert schedules.make_schedule("cosine", 0.01, 100, 10).warmup_steps == 10  # today's: one epoch, <= 10%
+    with pytest.raises(EdgeCNNError, match="cosine schedule"):
+        schedules.make_schedule("onecycle", 0.01, 100, 10, warmup_epochs=1)
+    assert schedules.make_optimizer("adamw", 0.01).weight_decay == pytest.approx(0.02)
+    assert not schedules.make_optimizer("adamw", 0.01, 0.0).weight_decay
+    assert schedules.make_optimizer("sgd", 0.1, 0.005).weight_decay == pytest.approx(0.005)
+    assert schedules.make_optimizer("sgd", 0.1).weight_decay is None

@@ -57,3 +57,24 @@ def keras_twin():
 def randomize_weights():
     """``randomize_weights(model, seed=0)``: random values in every variable, BatchNorm statistics included."""
     return _randomize_weights
+
+
+#: Families of the classic baselines: 10-50x the MobileNets' size at the same alpha, so the quick tests build them
+#: at a quarter of the width.
+CLASSIC_FAMILIES = {"plain", "googlenet", "resnet"}
+
+
+def _small(arch: str, alpha: float = 1.0) -> dict:
+    """Arguments for a quick 32x32 build of ``arch``: alpha scaled down for the classic baselines, and stem stride 1
+    where the paper's stem needs more than 32 pixels (AlexNet's 11x11/4 needs 63)."""
+    info = get_arch_info(arch)
+    return {
+        "alpha": alpha * (0.25 if info.family in CLASSIC_FAMILIES else 1.0),
+        "stem_stride": 2 if info.min_side(2) <= 32 else 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def small():
+    """``small(arch, alpha=1.0)``: ``alpha`` and ``stem_stride`` arguments for a quick 32x32 build."""
+    return _small

@@ -19,9 +19,15 @@ SETTINGS = [
 
 @pytest.mark.parametrize("arch", list_models())
 @pytest.mark.parametrize(("alpha", "size", "channels", "separable"), SETTINGS)
-def test_builds_and_predicts(arch, alpha, size, channels, separable):
+def test_builds_and_predicts(arch, alpha, size, channels, separable, small):
     classes = 7
-    model = build_model(arch, alpha=alpha, size=size, channels=channels, classes=classes, separable=separable)
+    info = get_arch_info(arch)
+    kwargs = {"size": size, "channels": channels, "classes": classes, **small(arch, alpha)}
+    if separable is not None and separable not in info.separable_options:
+        with pytest.raises(EdgeCNNError, match=f"{arch} has no depthwise-separable variant"):
+            build_model(arch, separable=separable, **kwargs)
+        return
+    model = build_model(arch, separable=separable, **kwargs)
     height, width = (size, size) if isinstance(size, int) else size
     assert tuple(model.inputs[0].shape) == (None, height, width, channels)
     assert model.inputs[0].dtype == "float32"
@@ -38,12 +44,23 @@ def test_builds_and_predicts(arch, alpha, size, channels, separable):
 
 
 @pytest.mark.parametrize("arch", list_models())
-def test_min_size_builds_and_smaller_fails(arch):
+def test_min_size_builds_and_smaller_fails(arch, small):
     info = get_arch_info(arch)
-    model = build_model(arch, size=info.min_size, classes=3, alpha=0.35)
+    model = build_model(arch, size=info.min_size, classes=3, alpha=small(arch, 0.35)["alpha"])
     assert model.output_shape == (None, 3)
     with pytest.raises(EdgeCNNError, match="size must be at least"):
         build_model(arch, size=info.min_size - 1)
+
+
+def test_alexnet_needs_63_pixels_with_its_stem_and_32_without():
+    assert build_model("alexnet", alpha=0.25, size=63, classes=3).get_layer("block3_pool").output.shape[1] == 1
+    assert build_model("alexnet", alpha=0.25, size=32, classes=3, stem_stride=1).output_shape == (None, 3)
+    with pytest.raises(
+        EdgeCNNError, match=r"size must be at least 63x63 for alexnet \(total stride 32; 32 with stem stride 1\)"
+    ):
+        build_model("alexnet", size=32)
+    with pytest.raises(EdgeCNNError, match="size must be at least 32x32 for alexnet .*stem stride 1"):
+        build_model("alexnet", size=31, stem_stride=1)
 
 
 def test_rescaling_maps_pixels_to_minus_one_one():
@@ -114,10 +131,18 @@ def test_batchnorm_momentum_suits_training_from_scratch():
             ["conv1", "pool1", "fire2_squeeze1x1", "fire4_expand3x3", "pool8", "fire9_concat", "conv10"],
         ),
         ("squeezenet_1_1", ["pool3", "pool5", "fire9_expand1x1"]),
+        ("alexnet", ["block1_conv1_pad", "block1_conv1", "block3_conv3", "block3_pool", "fc1_dropout", "fc2"]),
+        ("vgg16", ["block1_conv2", "block5_conv3", "block5_pool", "flatten", "fc1", "fc2_dropout", "logits"]),
+        ("vgg19", ["block3_conv4", "block5_conv4"]),
+        ("googlenet", ["conv1_conv", "conv1_bn", "pool2", "inception3a_5x5_reduce_conv", "inception5b_pool_proj_bn"]),
+        ("resnet18", ["conv1_conv", "pool1_pool", "conv2_block2_2_bn", "conv3_block1_0_conv", "conv5_block2_out"]),
+        ("resnet50", ["conv2_block1_0_conv", "conv4_block6_3_bn", "conv5_block3_add", "avg_pool"]),
+        ("resnext50_32x4d", ["conv3_block4_2_conv", "logits"]),
+        ("cifar10_cnn", ["block1_conv2", "block1_dropout", "block2_pool", "fc1", "fc1_dropout", "logits"]),
     ],
 )
-def test_layer_names_are_stable(arch, names):
-    layer_names = {layer.name for layer in build_model(arch, size=64, classes=2).layers}
+def test_layer_names_are_stable(arch, names, small):
+    layer_names = {layer.name for layer in build_model(arch, size=64, classes=2, alpha=small(arch)["alpha"]).layers}
     assert set(names) <= layer_names
 
 
@@ -140,10 +165,10 @@ def test_non_square_and_odd_sizes_keep_keras_padding():
 
 
 @pytest.mark.parametrize("arch", list_models())
-def test_keras_file_round_trip(arch, tmp_path):
+def test_keras_file_round_trip(arch, tmp_path, small):
     import keras
 
-    model = build_model(arch, alpha=0.35, size=32, channels=1, classes=4)
+    model = build_model(arch, size=32, channels=1, classes=4, **small(arch, 0.35))
     path = tmp_path / f"{arch}.keras"
     model.save(path)
     loaded = keras.models.load_model(path, compile=False)
@@ -153,21 +178,41 @@ def test_keras_file_round_trip(arch, tmp_path):
 
 
 @pytest.mark.parametrize("arch", list_models())
-def test_stem_stride_one_doubles_every_feature_map(arch):
+def test_stem_stride_one_doubles_every_feature_map(arch, small):
     from edgecnn.training.zoo import profile_model
 
-    kwargs = {"alpha": 0.5, "size": 64, "channels": 1, "classes": 10}
+    kwargs = {"alpha": small(arch, 0.5)["alpha"], "size": 64, "channels": 1, "classes": 10}
+    if 1 not in get_arch_info(arch).stem_strides:
+        with pytest.raises(EdgeCNNError, match=f"{arch} has no stem to adapt"):
+            build_model(arch, stem_stride=1, **kwargs)
+        return
     paper = build_model(arch, **kwargs)
     small_input = build_model(arch, stem_stride=1, **kwargs)
-    assert small_input.count_params() == paper.count_params()
-    # The last feature map (the input of global pooling) is twice as large on each side.
-    pooled = [layer for layer in paper.layers if "GlobalAveragePooling" in type(layer).__name__][0]
-    pooled_small = [layer for layer in small_input.layers if "GlobalAveragePooling" in type(layer).__name__][0]
-    side, side_small = pooled.input.shape[1], pooled_small.input.shape[1]
+    # The last feature map (the input of global pooling or of the flattening head) is twice as large on each side.
+    last = [layer for layer in paper.layers if type(layer).__name__ in ("GlobalAveragePooling2D", "Flatten")][0]
+    last_small = small_input.get_layer(last.name)
+    side, side_small = last.input.shape[1], last_small.input.shape[1]
     assert side_small >= 2 * side - 1
     ratio = profile_model(small_input).macs / profile_model(paper).macs
-    assert 3.0 < ratio < 5.0  # about 4x; SqueezeNet's valid-padded pools round small maps down
+    if type(last).__name__ == "Flatten":
+        # AlexNet's stem stride goes from 4 to 1; VGG loses its first pool: far more MACs, and the first FC layer
+        # sees a larger map.
+        assert ratio > 3.0 and small_input.count_params() > paper.count_params()
+    else:
+        assert small_input.count_params() == paper.count_params()
+        assert 3.0 < ratio < 5.0  # about 4x; SqueezeNet's valid-padded pools round small maps down
     assert small_input.name.endswith("_stem1") and not paper.name.endswith("_stem1")
+
+
+def test_what_the_stem_knob_changes_per_family():
+    kwargs = {"alpha": 0.25, "size": 64, "classes": 10, "stem_stride": 1}
+    assert build_model("alexnet", **kwargs).get_layer("block1_conv1").strides == (1, 1)  # 4 in the paper
+    vgg = {layer.name for layer in build_model("vgg16", **kwargs).layers}
+    assert "block1_pool" not in vgg and "block2_pool" in vgg
+    for arch, stem in (("resnet18", "conv1_conv"), ("googlenet", "conv1_conv")):
+        model = build_model(arch, **kwargs)
+        assert model.get_layer(stem).strides == (1, 1)
+        assert model.get_layer(stem).output.shape[1] == 64
 
 
 @pytest.mark.parametrize("bad", [0, 3, True, 1.5])

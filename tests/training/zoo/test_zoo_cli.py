@@ -35,9 +35,9 @@ def test_models_json_and_pattern():
 
 
 def test_models_pattern_without_match_is_an_error():
-    result = runner.invoke(app, ["models", "resnet*"])
+    result = runner.invoke(app, ["models", "efficientnet*"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: no architecture matches 'resnet*'"
+    assert result.stderr.strip() == "error: no architecture matches 'efficientnet*'"
 
 
 def test_info_json_mobilenet_v1_matches_keras_and_paper():

@@ -103,10 +103,10 @@ def test_squeezenet_depth_keeps_fire_modules_between_pools():
 
 
 @pytest.mark.parametrize("arch", list_models())
-def test_defaults_are_the_paper_models(arch):
-    kwargs = {"alpha": 0.5, "size": 32, "classes": 10}
+def test_defaults_are_the_paper_models(arch, small):
+    kwargs = {"alpha": small(arch, 0.5)["alpha"], "size": 64, "classes": 10}
     paper = build_model(arch, **kwargs)
-    explicit = build_model(arch, **ARCH_KNOBS, **kwargs)
+    explicit = build_model(arch, **{**ARCH_KNOBS, **kwargs})
     assert explicit.name == paper.name
     assert [(layer.name, layer.count_params()) for layer in explicit.layers] == [
         (layer.name, layer.count_params()) for layer in paper.layers
@@ -167,3 +167,40 @@ def test_info_cli_bad_knobs_fail_in_one_line(extra, message):
     result = CliRunner().invoke(app, ["info", "mobilenet_v2", *extra])
     assert result.exit_code == 2
     assert result.stderr.strip() == message
+
+
+def test_cifar10_cnn_head_and_depth_by_hand():
+    kwargs = {"size": 32, "channels": 3, "classes": 10}
+    params, macs = _counts("cifar10_cnn", **kwargs)
+    assert params == 1_250_858  # the Keras example's model.summary()
+    # fc1 takes the 6x6x64 map (2304 values): 512 -> 128 units removes 2304*384 weights, 384 biases and 384*10
+    # weights of the classifier.
+    p, m = _counts("cifar10_cnn", head_width=128, **kwargs)
+    assert params - p == 2304 * 384 + 384 + 384 * 10
+    assert macs - m == 2304 * 384 + 384 * 10
+    # depth 0.5 keeps the first ("same") conv of each stage: 32x32x32 -> pool 16 -> 16x16x64 -> pool 8 -> 4096.
+    p, m = _counts("cifar10_cnn", depth=0.5, **kwargs)
+    assert p == (27 * 32 + 32) + (9 * 32 * 64 + 64) + (4096 * 512 + 512) + (512 * 10 + 10)
+    assert m == 27 * 32 * 32 * 32 + 9 * 32 * 64 * 16 * 16 + 4096 * 512 + 512 * 10
+
+
+def test_classic_knobs():
+    vgg = build_model("vgg16", alpha=0.25, size=32, classes=10, head_width=256, depth=0.5)
+    assert vgg.get_layer("fc1").units == 256 and vgg.get_layer("fc2").units == 256
+    assert [layer.name for layer in vgg.layers if layer.name.startswith("block3_conv")] == [
+        "block3_conv1",
+        "block3_conv1_relu",
+        "block3_conv2",
+        "block3_conv2_relu",
+    ]  # 3 convs -> ceil(1.5) = 2
+    default = build_model("vgg16", alpha=0.25, size=32, classes=10)
+    assert default.get_layer("fc1").units == 1024  # the FC head scales with alpha: make_divisible(4096 * 0.25)
+    scaled = build_model("vgg16", alpha=0.25, size=32, classes=10, scale_head=True)
+    assert scaled.count_params() == default.count_params()
+    resnet = build_model("resnet50", alpha=0.25, size=32, classes=10, depth=0.5)  # 3, 4, 6, 3 -> 2, 2, 3, 2
+    assert len([layer for layer in resnet.layers if layer.name.endswith("_add")]) == 9
+    for arch in ("googlenet", "resnet18", "resnext50_32x4d"):
+        with pytest.raises(EdgeCNNError, match=f"{arch} has no head layer"):
+            validate_knobs(arch, head_width=64)
+    with pytest.raises(EdgeCNNError, match="cifar10_cnn has no stem to adapt"):
+        validate_knobs("cifar10_cnn", stem_stride=1)

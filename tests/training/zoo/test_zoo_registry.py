@@ -10,14 +10,24 @@ import pytest
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.training.zoo import get_arch_info, input_size, list_models, make_divisible, validate_build_args
 
-ALL = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "squeezenet_1_0", "squeezenet_1_1"]
+MOBILE = [
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "squeezenet_1_0",
+    "squeezenet_1_1",
+]
+CLASSIC = ["alexnet", "cifar10_cnn", "googlenet", "resnet18", "resnet50", "resnext50_32x4d", "vgg16", "vgg19"]
+ALL = sorted(MOBILE + CLASSIC)
 
 
 def test_list_models_all_and_patterns():
     assert list_models() == ALL
     assert list_models("mobilenet_v3*") == ["mobilenet_v3_large", "mobilenet_v3_small"]
     assert list_models("squeeze*") == ["squeezenet_1_0", "squeezenet_1_1"]
-    assert list_models("resnet*") == []
+    assert list_models("res*") == ["resnet18", "resnet50", "resnext50_32x4d"]
+    assert list_models("efficientnet*") == []
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -26,9 +36,10 @@ def test_arch_info_records_in_model_normalization(name):
     assert info.name == name
     assert info.normalization["mode"] == "in-model"
     assert info.normalization["mean"] == 127.5 and info.normalization["std"] == 127.5
-    assert info.min_size >= 32
+    assert info.min_size >= (10 if name == "cifar10_cnn" else 32)
     d = info.to_dict()
     assert d["name"] == name and d["default_separable"] == name.startswith("mobilenet")
+    assert (name in CLASSIC) == (info.separable_options == (False,))
 
 
 @pytest.mark.parametrize("spelling", ["mobilenetv2", "MobileNet-V2", "mobilenet_V2"])
@@ -42,7 +53,7 @@ def test_unknown_arch_suggests_closest():
     with pytest.raises(EdgeCNNError, match="did you mean 'squeezenet_1_1'"):
         get_arch_info("squeezenet_1_2")
     with pytest.raises(EdgeCNNError, match="known: mobilenet_v1"):
-        get_arch_info("resnet50")
+        get_arch_info("efficientnet_b0")
 
 
 @pytest.mark.parametrize(
