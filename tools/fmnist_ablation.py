@@ -65,9 +65,10 @@ def parse_arch(text: str) -> tuple[str, str, str, str]:
     return arch, alpha, size, stem
 
 
-def run_name(row: str, arch: tuple[str, str, str, str], seed: int) -> str:
+def run_name(row: str, arch: tuple[str, str, str, str], seed: int, extra: list[str] | None = None) -> str:
     name, alpha, size, stem = arch
-    return f"{name}_a{alpha}_s{size}_st{stem}_seed{seed}/{row}"
+    tag = "".join(a.lstrip("-").replace("-", "_") if a.startswith("-") else a for a in extra or [])
+    return f"{name}_a{alpha}_s{size}_st{stem}{'_' + tag if tag else ''}_seed{seed}/{row}"
 
 
 def train_args(row_args, arch, seed: int, args, out: Path) -> list[str]:
@@ -79,7 +80,7 @@ def train_args(row_args, arch, seed: int, args, out: Path) -> list[str]:
         cmd += ["--max-samples", str(args.max_samples)]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
-    return [*cmd, *row_args]
+    return [*cmd, *args.train_args, *row_args]
 
 
 def _resumable(out: Path, epochs: int) -> bool:
@@ -97,7 +98,7 @@ def run_rows(args, edgecnn: list[str]) -> list[dict]:
             for row, what, row_args in ROWS:
                 if args.rows and row not in args.rows:
                     continue
-                out = args.out / run_name(row, arch, seed)
+                out = args.out / run_name(row, arch, seed, args.train_args)
                 shown = ["edgecnn", *train_args(row_args, arch, seed, args, out.relative_to(args.out))]
                 record = {"row": row, "what": what, "arch": arch, "seed": seed, "command": shlex.join(shown)}
                 if not (out / "metrics.json").is_file() and not args.table_only:
@@ -175,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, action="append", help="Seed (repeatable; default 0).")
     parser.add_argument("--max-samples", type=int, help="Cap every split (smoke runs).")
     parser.add_argument("--batch-size", type=int, help="Batch size (default: the trainer's).")
+    parser.add_argument(
+        "--train-args",
+        type=shlex.split,
+        default=[],
+        help="More edgecnn train arguments for every row, e.g. '--head-width 64' (part of the run names).",
+    )
     parser.add_argument("--rows", type=lambda s: s.split(","), help="Comma-separated row names (default: all).")
     parser.add_argument("--table", type=Path, help="Where to write the Markdown table (default OUT/ablation.md).")
     parser.add_argument("--table-only", action="store_true", help="Only re-render the table from finished runs.")

@@ -65,7 +65,7 @@ def render(run: Path, model: Path, export: dict, evaluation: dict, inspect: dict
         "| | |",
         "|---|---|",
         f"| test top-1 in TFLM | **{_pct(evaluation['top1'])}** on {evaluation['n']:,} Fashion-MNIST test images |",
-        f"| test top-1 in LiteRT (XNNPACK) | {_pct(verification['litert_accuracy'])} |",
+        f"| test top-1 (this .tflite, LiteRT) | {_pct(verification['litert_accuracy'])} (XNNPACK) |",
         f"| top-1 agreement TFLM vs LiteRT | {_pct(verification['agreement'])} ({verification['disagreements']} "
         f"images differ, {verification['disagreements_at_ties']} of them at ties; gate: 99.5%) |",
         f"| output differences, int8 steps | {histogram}; max {steps['max']} |",

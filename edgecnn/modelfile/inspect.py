@@ -110,6 +110,20 @@ def _fmt_tensor(role: str, tensor: dict[str, Any]) -> str:
     return f"  {role:<6} {tensor['dtype']:<8} {str(tensor['shape']):<18} {quant}  ({tensor['name']})"
 
 
+def knobs_text(meta: dict[str, Any]) -> list[str]:
+    """The architecture knobs a metadata document records away from their defaults, as words (``stem stride 1``)."""
+    knobs = []
+    if meta.get("stem_stride", 2) != 2:
+        knobs.append(f"stem stride {meta['stem_stride']}")
+    if meta.get("head_width") is not None:
+        knobs.append(f"head width {meta['head_width']}")
+    if meta.get("scale_head"):
+        knobs.append("scaled head")
+    if meta.get("depth", 1.0) != 1.0:
+        knobs.append(f"depth {meta['depth']:g}")
+    return knobs
+
+
 def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
     lines = [
         f"metadata: {meta.get('format')} written by edgecnn {meta.get('edgecnn_version')}"
@@ -118,10 +132,7 @@ def _fmt_metadata(meta: dict[str, Any]) -> list[str]:
     if meta.get("arch"):
         lines.append(
             f"  model        {meta['arch']} alpha {meta.get('alpha')} separable {meta.get('separable')}"
-            + (f" stem stride {meta['stem_stride']}" if meta.get("stem_stride", 2) != 2 else "")
-            + (f" head width {meta['head_width']}" if meta.get("head_width") is not None else "")
-            + (" scaled head" if meta.get("scale_head") else "")
-            + (f" depth {meta['depth']:g}" if meta.get("depth", 1.0) != 1.0 else "")
+            + "".join(f" {knob}" for knob in knobs_text(meta))
         )
     labels = meta.get("labels") or []
     shown = ", ".join(labels[:10]) + (f", ... ({len(labels) - 10} more)" if len(labels) > 10 else "")

@@ -10,6 +10,7 @@ from typing import Any
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import write_bytes_atomic, write_text_atomic
 from edgecnn.core.labels import LABELS_FILE, write_labels
+from edgecnn.modelfile.inspect import knobs_text
 from edgecnn.modelfile.metadata import read_metadata_from_bytes, read_model_bytes
 from edgecnn.sweep.config import SELECT_BY
 from edgecnn.sweep.results import COLUMNS, is_ok, read_results
@@ -252,6 +253,7 @@ def render_model_card(
         "|---|---|",
         f"| architecture | {row['arch']} |",
         f"| width multiplier (alpha) | {row['alpha']:g} |",
+        *(f"| knob | {knob} |" for knob in (knobs_text(metadata.extra) if metadata else [])),
         f"| input | {_input_text(metadata, row)} |",
         f"| quantization | {row['scheme']} |",
         f"| file size | {len(model_bytes):,} bytes ({len(model_bytes) / 1024:.1f} KB) |",
