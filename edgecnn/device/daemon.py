@@ -28,7 +28,7 @@ from edgecnn.device.outputs import DisplayOutput, JsonlOutput, VideoOutput, chec
 from edgecnn.device.pipeline import FramePipeline, Prediction
 from edgecnn.device.run_config import RunOptions
 from edgecnn.device.runtime import Classifier, override_preprocessing
-from edgecnn.device.sources import FrameSource, open_source
+from edgecnn.device.sources import FrameSource, cv2_quiet, open_source
 from edgecnn.device.stages import invoking, preparing
 
 log = logging.getLogger("edgecnn.device")
@@ -161,6 +161,11 @@ def run(
         pipeline = FramePipeline(
             classifier, k=options.top_k, threshold=options.threshold, smooth=options.smooth, source=stream.status.name
         )
+        # OpenCV's thread pool would spread each resize over every core, the interpreter's too; the preparing
+        # stage has a thread of its own, so OpenCV runs single-threaded in it (docs/device.md, "What bounds the loop").
+        cv2 = cv2_quiet()
+        stack.callback(cv2.setNumThreads, cv2.getNumThreads())
+        cv2.setNumThreads(1)
         # Three stages in three threads: decode + prepare, invoke, and this one (postprocess, outputs, signals).
         prepared = stack.enter_context(preparing(stream, pipeline))
         invoked = stack.enter_context(invoking(prepared, pipeline))

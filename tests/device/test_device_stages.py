@@ -200,3 +200,28 @@ def test_run_classifies_a_live_source_object_through_the_pipelined_loop(models, 
     assert [r["top_k"][0]["label"] for r in read_jsonl(jsonl)] == ["red"] * 12
     assert summary["source"] == "fast camera"
     assert summary["stages"]["preprocess"]["count"] == 12 and summary["stages"]["wait"]["count"] == 12
+
+
+def test_run_keeps_opencv_single_threaded_while_it_runs_and_restores_it(models, tmp_path):
+    """The preparing stage must not spread a resize over the interpreter's cores; the caller's setting comes back."""
+    import cv2
+    from device_helpers import solid
+
+    from edgecnn.device.daemon import run
+    from edgecnn.device.run_config import RunOptions
+
+    class GreenCamera(_FastCamera):
+        def read(self) -> Frame:
+            time.sleep(self.period)
+            return Frame(solid("green"))
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(3)
+    try:
+        seen = []
+        options = RunOptions(model=str(models["int8"]), max_frames=3, top_k=1)
+        run(options, source=GreenCamera(period=0.005), on_start=lambda _info: seen.append(cv2.getNumThreads()))
+        assert seen == [1]
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
