@@ -171,8 +171,8 @@ def modelfile_fixtures(keras) -> dict[Path, bytes]:
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from edgecnn.core.files import write_bytes_atomic
+    from edgecnn.core.quiet import quiet
     from edgecnn.training._tf import import_tf
-    from edgecnn.training.export.quiet import quiet
 
     with quiet("edgecnn-fixtures-") as captured:  # the converter's chatter goes to a log file
         tf, keras = import_tf()

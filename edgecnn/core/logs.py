@@ -8,7 +8,7 @@ on). stdout stays free for ``--json`` documents and JSON lines.
 A command's own running account (export steps, training and sweep progress) is not a log record but its output:
 :func:`echo` prints it unprefixed on stderr, unless the log is quiet. TensorFlow's C++ start-up chatter is kept
 out by ``TF_CPP_MIN_LOG_LEVEL`` where TensorFlow is imported (:mod:`edgecnn.training._tf`) and by an OS-level
-redirection around the converter (:mod:`edgecnn.training.export.quiet`).
+redirection around the converter (:mod:`edgecnn.core.quiet`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.preprocessing import Preprocessing, normalize, prepare
+from edgecnn.core.quiet import quiet
 from edgecnn.modelfile.metadata import ModelMetadata, read_metadata_from_bytes, read_model_bytes
 from edgecnn.modelfile.standard_metadata import StandardMetadata, read_standard_metadata
 
@@ -202,11 +203,18 @@ class Classifier:
             kwargs["num_threads"] = int(self.threads)
         if self._delegates:
             kwargs["experimental_delegates"] = self._delegates
-        try:
-            interpreter = self._interpreter_class(**kwargs)
-            interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            raise EdgeCNNError(f"the interpreter cannot load {self.path}: {exc}") from exc
+        # LiteRT announces its XNNPACK delegate on stderr when the first interpreter allocates its tensors.
+        with quiet(prefix="edgecnn-litert-") as captured:
+            try:
+                interpreter = self._interpreter_class(**kwargs)
+                interpreter.allocate_tensors()
+            except (ValueError, RuntimeError) as exc:
+                error = exc
+            else:
+                error = None
+        captured.discard()
+        if error is not None:
+            raise EdgeCNNError(f"the interpreter cannot load {self.path}: {error}") from error
         return interpreter
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:

@@ -92,3 +92,13 @@ def test_bench_cli_table_and_json(models):
     )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)[0]["pipeline"]["frame"] == "320x240"
+
+
+def test_device_commands_print_no_litert_chatter(models):
+    """LiteRT prints ``INFO: Created TensorFlow Lite XNNPACK delegate`` once per process, on fd 2; we keep it out."""
+    import subprocess
+    import sys
+
+    code = "from edgecnn.device.bench import benchmark; import sys; benchmark(sys.argv[1], runs=2, warmup=1)"
+    done = subprocess.run([sys.executable, "-c", code, str(models["int8"])], capture_output=True, text=True, check=True)
+    assert "XNNPACK" not in done.stderr and "INFO" not in done.stderr, done.stderr

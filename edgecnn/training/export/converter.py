@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.quiet import quiet
 from edgecnn.modelfile.inspect import analyse
 from edgecnn.modelfile.tflite_file import parse_tflite
-from edgecnn.training.export.quiet import quiet
 from edgecnn.training.export.schemes import SCHEMES, Scheme
 
 #: Expected (scale, zero point) of a raw-pixel input tensor per I/O dtype.

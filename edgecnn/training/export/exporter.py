@@ -23,13 +23,13 @@ from edgecnn.core.errors import EdgeCNNError
 from edgecnn.core.files import atomic_path
 from edgecnn.core.labels import LABELS_FILE, write_labels
 from edgecnn.core.logs import echo
+from edgecnn.core.quiet import quiet
 from edgecnn.core.timestamps import utc_now
 from edgecnn.modelfile.metadata import ModelMetadata
 from edgecnn.modelfile.metadata_writer import embed_metadata
 from edgecnn.modelfile.standard_metadata import for_export
 from edgecnn.training.export.input_rgb import fold_rgb_to_gray, folded_record, rgb_preprocessing
 from edgecnn.training.export.model_card import model_card
-from edgecnn.training.export.quiet import quiet
 from edgecnn.training.export.schemes import SCHEMES, Scheme, file_name, resolve
 from edgecnn.training.export.source import ExportSource, load_keras_model, model_preprocessing, resolve_source
 from edgecnn.training.export.verify import MAX_ACCURACY_DROP

@@ -74,8 +74,8 @@ def check_micro(model_path: Path, pixels: np.ndarray | None = None, labels: np.n
         "verification": None,
     }
     if pixels is not None and len(pixels):
+        from edgecnn.core.quiet import quiet
         from edgecnn.device.micro_compare import compare_runtimes, explain
-        from edgecnn.training.export.quiet import quiet
 
         with quiet() as captured:  # LiteRT announces its XNNPACK delegate on stderr
             try:

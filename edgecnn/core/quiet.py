@@ -1,9 +1,12 @@
-"""Silences a noisy block (the TFLite converter) at the OS level and keeps what it printed in a log file.
+"""Silences a noisy block at the OS level and keeps what it printed in a log file.
 
-The converter prints hundreds of ``Saved artifact``/``TensorSpec`` lines from Python and absl/MLIR warnings
-from C++ straight to file descriptors 1 and 2. Redirecting ``sys.stdout`` is not enough, so the block runs with
+Native code prints straight to file descriptors 1 and 2: the TFLite converter hundreds of ``Saved artifact``/
+``TensorSpec`` lines and absl/MLIR warnings, LiteRT ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.``
+when an interpreter first allocates its tensors. Redirecting ``sys.stdout`` is not enough, so the block runs with
 fds 1 and 2 pointing at a log file (plus Python-level redirection and recorded warnings for test runners that
 swap ``sys.stdout``). The log is kept for error messages and removed when the caller says so.
+
+Standard library only: both sides use it.
 """
 
 from __future__ import annotations
