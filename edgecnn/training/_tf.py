@@ -6,10 +6,13 @@ when the ``train`` extra is not installed. Device-side modules must never call i
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from types import ModuleType
 
 from edgecnn.core.errors import EdgeCNNError
+from edgecnn.core.quiet import quiet
 
 
 def import_tf() -> tuple[ModuleType, ModuleType]:
@@ -19,6 +22,13 @@ def import_tf() -> tuple[ModuleType, ModuleType]:
         EdgeCNNError: If TensorFlow is not installed.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" not in sys.modules:
+        # TensorFlow 2.16+ logs ``oneDNN custom operations are on`` (and, with a GPU wheel, CUDA probing) while it
+        # loads, before absl reads TF_CPP_MIN_LOG_LEVEL: only an fd-level redirection keeps it out.
+        # An ImportError is reported below, with its message.
+        with quiet(prefix="edgecnn-tf-import-") as captured, contextlib.suppress(ImportError):
+            import tensorflow  # noqa: F401
+        captured.discard()
     try:
         import tensorflow as tf  # noqa: I001  (TensorFlow first: it configures Keras' backend)
         import keras
