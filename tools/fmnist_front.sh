@@ -129,29 +129,31 @@ $EDGECNN eval "$WORK/teacher_int8.tflite" --data fashion_mnist $EVAL_LIMIT --jso
 scored "$WORK/teacher_int8.eval.json" "$WORK/teacher_int8.tflite"
 
 # 5. Ship: the smallest int8 file at each floor, and the most accurate one of at most $SMALL_KB KB.
-mkdir -p "$MODELS/fmnist_front" "$MODELS/fmnist_baselines"
-for sweep in front baselines; do
+copy_report() {  # SWEEP_DIR DEST_DIR: the report, results and plots
+    mkdir -p "$2"
     for file in report.md results.csv results.json accuracy_vs_size.png accuracy_vs_latency.png; do
-        cp "$WORK/$sweep/$file" "$MODELS/fmnist_$sweep/"
+        cp "$1/$file" "$2/"
     done
-done
-TEMPLATE="$MODELS/fmnist_front/fmnist_{arch}_{alpha}_{size}_{scheme}.tflite"
-select_and_score() {  # FLOOR
-    local floor=$1 out=$WORK/select_$1.json
-    if $EDGECNN sweep select "$WORK/front" --min-accuracy "$floor" --select-by size --scheme int8,int8_per_tensor \
-        --to "$TEMPLATE" --json >"$out"; then
+}
+copy_report "$WORK/front" "$MODELS/fmnist_front"
+copy_report "$WORK/baselines" "$MODELS/fmnist_baselines"
+select_and_score() {  # SWEEP_DIR DEST_DIR FLOOR: the smallest int8 file at FLOOR into DEST_DIR, scored on the test set
+    local sweep=$1 dest=$2 floor=$3 out
+    out=$WORK/select_$(basename "$sweep")_$floor.json
+    if $EDGECNN sweep select "$sweep" --min-accuracy "$floor" --select-by size --scheme int8,int8_per_tensor \
+        --to "$dest/fmnist_{arch}_{alpha}_{size}_{scheme}.tflite" --json >"$out"; then
         local model
         model=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' "$out")
         # shellcheck disable=SC2086
         $EDGECNN eval "$model" --data fashion_mnist $EVAL_LIMIT --json >"${model%.tflite}.eval.json"
         scored "${model%.tflite}.eval.json" "$model"
     else
-        echo "no int8 file reaches $floor (see $WORK/front/report.md)"
+        echo "no int8 file reaches $floor (see $sweep/report.md)"
     fi
 }
 for floor in $FLOORS; do
     say "smallest int8 file at >= $floor"
-    select_and_score "$floor"
+    select_and_score "$WORK/front" "$MODELS/fmnist_front" "$floor"
 done
 # The best accuracy among the int8 files of at most SMALL_KB KB: the smallest file reaching it is one of them.
 best_small=$("$PYTHON" - "$WORK/front/results.json" "$SMALL_KB" <<'PY'
@@ -164,7 +166,7 @@ PY
 )
 if [ -n "$best_small" ]; then
     say "most accurate int8 file of at most $SMALL_KB KB ($best_small)"
-    select_and_score "$best_small"
+    select_and_score "$WORK/front" "$MODELS/fmnist_front" "$best_small"
 fi
 # 6. The most accurate network trained here is the tutorial CNN of step 3: distil the front's alpha 0.35 network from
 #    it too (batch 128, both cores), and ship its int8 files at the first floor under their own names.
@@ -176,19 +178,6 @@ $EDGECNN sweep --data fashion_mnist --arch "$FRONT_ARCHS" --alpha "${FRONT_ALPHA
     --quantize int8,int8_per_tensor --epochs "$FRONT_EPOCHS" --batch-size 128 --seed 0 --threads 1 $SCALE \
     ${FRONT_OPTS[@]+"${FRONT_OPTS[@]}"} ${SWEEP_RECIPE[@]+"${SWEEP_RECIPE[@]}"} \
     --teacher "$CNN_TEACHER" --out "$WORK/front_cnn_teacher" --resume --no-progress
-mkdir -p "$MODELS/fmnist_front/cnn_teacher"
-for file in report.md results.csv results.json accuracy_vs_size.png accuracy_vs_latency.png; do
-    cp "$WORK/front_cnn_teacher/$file" "$MODELS/fmnist_front/cnn_teacher/"
-done
-floor=${FLOORS%% *}
-if $EDGECNN sweep select "$WORK/front_cnn_teacher" --min-accuracy "$floor" --select-by size \
-    --scheme int8,int8_per_tensor --to "$MODELS/fmnist_front/cnn_teacher/fmnist_{arch}_{alpha}_{size}_{scheme}.tflite" \
-    --json >"$WORK/select_cnn_teacher.json"; then
-    model=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' "$WORK/select_cnn_teacher.json")
-    # shellcheck disable=SC2086
-    $EDGECNN eval "$model" --data fashion_mnist $EVAL_LIMIT --json >"${model%.tflite}.eval.json"
-    scored "${model%.tflite}.eval.json" "$model"
-else
-    echo "no int8 file distilled from the tutorial CNN reaches $floor (see $WORK/front_cnn_teacher/report.md)"
-fi
+copy_report "$WORK/front_cnn_teacher" "$MODELS/fmnist_front/cnn_teacher"
+select_and_score "$WORK/front_cnn_teacher" "$MODELS/fmnist_front/cnn_teacher" "${FLOORS%% *}"
 say "done: $MODELS/fmnist_front/ and $MODELS/fmnist_baselines/ (report.md: reference points and claims)"
