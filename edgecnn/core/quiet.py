@@ -12,6 +12,7 @@ Standard library only: both sides use it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -87,4 +88,19 @@ def quiet(prefix: str = "edgecnn-export-") -> Iterator[CapturedOutput]:
             os.dup2(copy, target)
             os.close(copy)
         captured.terminal_fd = None
+        _rebind_log_handlers(log, sys.stderr)
         log.close()
+
+
+def _rebind_log_handlers(old_stream, new_stream) -> None:
+    """Points every ``logging.StreamHandler`` that a quiet block created on ``old_stream`` at ``new_stream``.
+
+    A library that sets up its logger inside the block (TensorFlow's ``tf_logging`` does on first use, with the
+    ``sys.stderr`` of that moment) would otherwise keep writing to the closed log file and print ``--- Logging
+    error ---`` tracebacks for every later warning.
+    """
+    loggers = [logging.root, *(v for v in logging.Logger.manager.loggerDict.values() if isinstance(v, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is old_stream:
+                handler.setStream(new_stream)

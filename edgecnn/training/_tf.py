@@ -7,6 +7,7 @@ when the ``train`` extra is not installed. Device-side modules must never call i
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from types import ModuleType
@@ -29,6 +30,9 @@ def import_tf() -> tuple[ModuleType, ModuleType]:
         with quiet(prefix="edgecnn-tf-import-") as captured, contextlib.suppress(ImportError):
             import tensorflow  # noqa: F401
         captured.discard()
+        # Python-level warnings such as "N out of the last M calls ... triggered tf.function retracing" (a sweep's
+        # trials each build new models) are not for users: errors only.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         import tensorflow as tf  # noqa: I001  (TensorFlow first: it configures Keras' backend)
         import keras
