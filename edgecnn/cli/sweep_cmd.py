@@ -149,9 +149,9 @@ def sweep_config_of(params: dict):
     ``--teacher``, ``--distill-temperature`` and ``--distill-weight`` become train options (the teacher as an
     absolute path, so that Ray workers and a resume from another folder find the same file).
     """
-    from edgecnn.sweep.config import SweepConfig
+    from edgecnn.sweep.config import DISTILL_OPTIONS, SweepConfig
 
-    distill = {name: params.get(name) for name in ("teacher", "distill_temperature", "distill_weight")}
+    distill = {name: params.get(name) for name in DISTILL_OPTIONS}
     if distill["teacher"] is not None:
         distill["teacher"] = str(Path(distill["teacher"]).resolve())
     given = {name: value for name, value in distill.items() if value is not None}

@@ -35,6 +35,9 @@ DEFAULT_SIZES = (32, 64)
 DEFAULT_SCHEMES = ("float32", "float16", "dynamic", "int8")
 #: The grid's axes, as :class:`SweepConfig` names them.
 GRID_AXES = ("archs", "alphas", "sizes", "schemes")
+#: The sweep's distillation flags (``--teacher``, ``--distill-*``): kept among the train options, which every trial
+#: passes to the trainer.
+DISTILL_OPTIONS = ("teacher", "distill_temperature", "distill_weight")
 
 # Settings that change what a finished trial or row means; a resumed sweep must use the same values.
 FIXED_SETTINGS = (
@@ -241,6 +244,9 @@ class SweepConfig:
             if value != getattr(defaults, name):
                 parts += [flag_of(name), f"{value:g}" if isinstance(value, float) else str(value)]
         for key, value in self.train_options.items():
-            parts += ["--train-opt", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
+            if key in DISTILL_OPTIONS:
+                parts += [flag_of(key), f"{value:g}" if isinstance(value, float) else str(value)]
+            else:
+                parts += ["--train-opt", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
         parts += ["--out", str(out)]
         return shlex.join(parts)

@@ -5,6 +5,8 @@ Rows are written by hand here; test_sweep_run.py covers them in a real (tiny) sw
 
 from __future__ import annotations
 
+import shlex
+
 import cv2
 import numpy as np
 import pytest
@@ -158,6 +160,9 @@ def test_sweep_teacher_options_become_train_options(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = parse_sweep_config(["--data", "d", "--teacher", "runs/teacher", "--distill-weight", "0.7"])
     assert config.train_options == {"teacher": str(tmp_path / "runs" / "teacher"), "distill_weight": 0.7}
-    assert "--train-opt teacher=" in config.command("out")
+    command = config.command("out")
+    assert f"--teacher {tmp_path / 'runs' / 'teacher'} --distill-weight 0.7" in command
+    assert "--train-opt" not in command
+    assert parse_sweep_config(shlex.split(command)[2:]).train_options == config.train_options
     plain = parse_sweep_config(["--data", "d", "--train-opt", "crop_pad=2"])
     assert plain.train_options == {"crop_pad": 2}
