@@ -18,6 +18,8 @@
 #                  the front's report and plots; the baselines' report into $MODELS/fmnist_baselines/.
 #   6. again:      the front's largest alpha distilled from the tutorial CNN of step 3 (the most accurate network
 #                  here), its int8 file at the first floor into $MODELS/fmnist_front/cnn_teacher/.
+#   7. wider:      the students of $WIDE_STUDENTS (for the <= 500 KB target), distilled from the same CNN side by
+#                  side, one core each; each one's smallest int8 file at each floor into $MODELS/fmnist_front/NAME/.
 #
 # The recipe, $RECIPE, is numeric options of edgecnn train as KEY=VALUE. The ablation (docs/training.md) kept the
 # curated-data defaults for the small network it measured; the front's MobileNetV1, which overfits without them,
@@ -41,6 +43,7 @@ if [ "${FRONT_SMOKE:-0}" = 1 ]; then
     TEACHER_SCALE=${TEACHER_SCALE:-"--max-samples 300"}
     FLOORS=${FLOORS:-"0 0.3"}
     EVAL_LIMIT=${EVAL_LIMIT:-"--limit 500"}
+    WIDE_EPOCHS=${WIDE_EPOCHS:-1}  # overrides each wide student's epochs
 else
     WORK=${WORK:-runs/front}
     MODELS=${MODELS:-models}
@@ -61,6 +64,10 @@ FRONT_TRAIN_OPTS=${FRONT_TRAIN_OPTS:-"depth=0.25 head_width=64 stem_stride=1"}
 BASELINE_ARCHS=${BASELINE_ARCHS:-cifar10_cnn}  # the two-block Keras tutorial CNN, as published (no knobs)
 BASELINE_ALPHAS=${BASELINE_ALPHAS:-1.0}
 SMALL_KB=${SMALL_KB:-100}
+# Step 7's students, NAME=ARCH:ALPHA:EPOCHS:TRAIN_OPTS (comma-separated KEY=VALUE): a MobileNetV1 twice as wide as the
+# front's with a 128-channel head, and the tutorial CNN itself with a 128-unit dense layer instead of 512 (its
+# convolutions unchanged, 361K parameters instead of 1.25M).
+WIDE_STUDENTS=${WIDE_STUDENTS:-"wide_mnv1=mobilenet_v1:0.75:30:depth=0.25,head_width=128,stem_stride=1 cnn_h128=cifar10_cnn:1.0:40:head_width=128"}
 mkdir -p "$WORK"
 
 # The recipe as edgecnn train flags (crop_pad=2 -> --crop-pad 2) and as sweep train options.
@@ -180,4 +187,29 @@ $EDGECNN sweep --data fashion_mnist --arch "$FRONT_ARCHS" --alpha "${FRONT_ALPHA
     --teacher "$CNN_TEACHER" --out "$WORK/front_cnn_teacher" --resume --no-progress
 copy_report "$WORK/front_cnn_teacher" "$MODELS/fmnist_front/cnn_teacher"
 select_and_score "$WORK/front_cnn_teacher" "$MODELS/fmnist_front/cnn_teacher" "${FLOORS%% *}"
+
+# 7. Wider students from the same CNN, side by side (one core each on 2 cores).
+WIDE_PIDS=()
+for student in $WIDE_STUDENTS; do
+    name=${student%%=*}
+    IFS=: read -r arch alpha epochs opts <<<"${student#*=}"
+    opt_args=()
+    for kv in ${opts//,/ }; do opt_args+=(--train-opt "$kv"); done
+    say "wide student $name: $arch $alpha, ${WIDE_EPOCHS:-$epochs} epochs -> $WORK/$name (log: $WORK/$name.log)"
+    # shellcheck disable=SC2086
+    "${JOBS_ENV[@]}" $EDGECNN sweep --data fashion_mnist --arch "$arch" --alpha "$alpha" --size 32 \
+        --quantize int8,int8_per_tensor --epochs "${WIDE_EPOCHS:-$epochs}" --batch-size 128 --seed 0 --threads 1 $SCALE \
+        "${opt_args[@]}" ${SWEEP_RECIPE[@]+"${SWEEP_RECIPE[@]}"} \
+        --teacher "$CNN_TEACHER" --out "$WORK/$name" --resume --no-progress >"$WORK/$name.log" 2>&1 &
+    WIDE_PIDS+=($!)
+done
+for pid in "${WIDE_PIDS[@]}"; do wait "$pid" || { echo "a wide student's sweep failed; see $WORK/*.log"; exit 1; }; done
+for student in $WIDE_STUDENTS; do
+    name=${student%%=*}
+    copy_report "$WORK/$name" "$MODELS/fmnist_front/$name"
+    for floor in $FLOORS; do
+        say "$name: smallest int8 file at >= $floor"
+        select_and_score "$WORK/$name" "$MODELS/fmnist_front/$name" "$floor"
+    done
+done
 say "done: $MODELS/fmnist_front/ and $MODELS/fmnist_baselines/ (report.md: reference points and claims)"
