@@ -242,11 +242,16 @@ class SweepConfig:
         for name in (f.name for f in fields(self) if f.name not in ("data", "train_options", *GRID_AXES)):
             value = getattr(self, name)
             if value != getattr(defaults, name):
-                parts += [flag_of(name), f"{value:g}" if isinstance(value, float) else str(value)]
+                parts += [flag_of(name), _flag_value(value)]
         for key, value in self.train_options.items():
             if key in DISTILL_OPTIONS:
-                parts += [flag_of(key), f"{value:g}" if isinstance(value, float) else str(value)]
+                parts += [flag_of(key), _flag_value(value)]
             else:
                 parts += ["--train-opt", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
         parts += ["--out", str(out)]
         return shlex.join(parts)
+
+
+def _flag_value(value: Any) -> str:
+    """A setting as :meth:`SweepConfig.command` writes it after its flag (floats in ``%g``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
