@@ -146,6 +146,7 @@ copy_report() {  # SWEEP_DIR DEST_DIR: the report, results and plots
 }
 copy_report "$WORK/front" "$MODELS/fmnist_front"
 copy_report "$WORK/baselines" "$MODELS/fmnist_baselines"
+declare -A SCORED=()  # the files select_and_score has scored in this run: several floors often pick the same one
 select_and_score() {  # SWEEP_DIR DEST_DIR FLOOR: the smallest int8 file at FLOOR into DEST_DIR, scored on the test set
     local sweep=$1 dest=$2 floor=$3 out
     out=$WORK/select_$(basename "$sweep")_$floor.json
@@ -153,8 +154,11 @@ select_and_score() {  # SWEEP_DIR DEST_DIR FLOOR: the smallest int8 file at FLOO
         --to "$dest/fmnist_{arch}_{alpha}_{size}_{scheme}.tflite" --json >"$out"; then
         local model
         model=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' "$out")
-        # shellcheck disable=SC2086
-        $EDGECNN eval "$model" --data fashion_mnist $EVAL_LIMIT --json >"${model%.tflite}.eval.json"
+        if [ -z "${SCORED[$model]:-}" ]; then
+            # shellcheck disable=SC2086
+            $EDGECNN eval "$model" --data fashion_mnist $EVAL_LIMIT --json >"${model%.tflite}.eval.json"
+            SCORED[$model]=1
+        fi
         scored "${model%.tflite}.eval.json" "$model"
     else
         echo "no int8 file reaches $floor (see $sweep/report.md)"
